@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Runs a script under Node >= 22. kubegate's sources are TypeScript executed by Node's built-in type
+// stripping, which older Node lacks; on such a machine we fetch the `node@24` npm package (the official
+// binary, shipped through the registry) into ~/.cache/node24 once and re-run ourselves with it.
+// Plain JavaScript on purpose: this file must run on the old Node too.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+const major = Number(process.versions.node.split('.')[0]);
+const args = process.argv.slice(2);
+let node = process.execPath;
+
+if (major < 22) {
+  const prefix = join(process.env.KUBEGATE_NODE_CACHE ?? join(homedir(), '.cache'), 'node24');
+  node = join(prefix, 'node_modules', '.bin', 'node');
+  console.error(`kubegate: Node ${process.versions.node} is older than 22; running under Node 24 from ${prefix}`);
+  if (!existsSync(node)) {
+    mkdirSync(prefix, { recursive: true });
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const r = spawnSync(npm, ['install', '--no-save', '--prefix', prefix, 'node@24'], { stdio: 'inherit' });
+    if (r.status !== 0 || !existsSync(node)) {
+      console.error('kubegate: could not install node@24 from the npm registry; install Node >= 22 and retry');
+      process.exit(1);
+    }
+  }
+}
+
+const r = spawnSync(node, [...nodeFlags(), ...args], { stdio: 'inherit', env: process.env });
+if (r.signal) process.kill(process.pid, r.signal);
+process.exit(r.status ?? 1);
+
+function nodeFlags() {
+  // Type stripping is on by default from Node 23.6 / 22.18; the flag keeps 22.6–22.17 working.
+  const [maj, min] = (node === process.execPath ? process.versions.node : '24.0').split('.').map(Number);
+  return maj === 22 && min < 18 ? ['--experimental-strip-types', '--no-warnings=ExperimentalWarning'] : [];
+}

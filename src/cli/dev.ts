@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadAdapters } from '../config/adapters.ts';
+import { parseConfig } from '../config/load.ts';
+import { startGateway, type Gateway } from '../server/gateway.ts';
+import { createDevCertificates } from '../server/tls.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
+import { closeOnSignal } from './signals.ts';
+import { startFakeWeather, type FakeWeather } from '../../examples/fake-weather/server.ts';
+import { LOCATIONS } from '../../examples/fake-weather/locations.ts';
+
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+export interface DevOptions {
+  port: number;
+  host?: string;
+  /** Where to write the kubeconfig; default `.kubegate/kubeconfig` in the current directory. */
+  kubeconfig?: string;
+  quiet?: boolean;
+}
+
+/**
+ * `kubegate dev`: the bundled adapters against fake upstreams started in this process, HTTPS with a fresh CA,
+ * and a kubeconfig with a bearer token, so `kubectl` works at once.
+ */
+export interface DevGateway {
+  url: string;
+  kubeconfig: string;
+  gateway: Gateway;
+  weather: FakeWeather;
+  close(): Promise<void>;
+}
+
+export async function runDev(o: DevOptions): Promise<DevGateway> {
+  const host = o.host ?? '127.0.0.1';
+  const weather = await startFakeWeather({ port: 0, host: '127.0.0.1' });
+  const token = randomBytes(24).toString('base64url');
+  const config = parseConfig(
+    JSON.stringify({
+      mode: 'standalone',
+      server: { host, port: o.port },
+      auth: {
+        tokens: [{ token, user: 'dev', groups: ['kubegate:developers'] }],
+        policy: [{ groups: ['kubegate:developers'], verbs: ['*'], apiGroups: ['*'], resources: ['*'], nonResourceURLs: ['*'] }],
+      },
+      watch: { bookmarkInterval: '30s' },
+      adapters: [
+        { name: 'weather', module: './adapters/weather/index.ts', config: { baseUrl: weather.url, locations: LOCATIONS } },
+      ],
+    }),
+    'kubegate dev',
+  );
+  const adapters = await loadAdapters(config, ROOT);
+  const certs = await createDevCertificates(['localhost'], [host]);
+  const gw = await startGateway({ config: config.config, adapters, tls: certs.server });
+  const kubeconfig = resolve(o.kubeconfig ?? '.kubegate/kubeconfig');
+  writeKubeconfig(kubeconfig, { server: gw.url, ca: certs.ca.cert, token, user: 'dev' });
+  const close = async () => {
+    await gw.close();
+    await weather.close();
+  };
+  if (!o.quiet) {
+    process.stderr.write(
+      `\nkubegate dev: serving on ${gw.url} (fake weather upstream at ${weather.url})\n` +
+        `In another shell:\n` +
+        `  export KUBECONFIG=${kubeconfig}\n` +
+        `  kubectl api-resources --api-group=weather.kubegate.dev\n` +
+        `  kubectl get forecasts -o wide\n` +
+        `  kubectl get forecasts -l country=FR -w\n` +
+        `  kubectl explain forecasts.status\n\n`,
+    );
+    closeOnSignal({ close });
+  }
+  return { url: gw.url, kubeconfig, gateway: gw, weather, close };
+}

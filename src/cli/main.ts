@@ -1,0 +1,73 @@
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfigFile } from '../config/load.ts';
+import { loadAdapters } from '../config/adapters.ts';
+import { DefinitionError } from '../sdk/define.ts';
+import { startGateway, type Gateway } from '../server/gateway.ts';
+import { createDevCertificates } from '../server/tls.ts';
+import { runDev } from './dev.ts';
+import { closeOnSignal } from './signals.ts';
+
+const USAGE = `kubegate — serve external APIs as Kubernetes resources
+
+Usage:
+  kubegate dev [--port 8443]             demo gateway with the bundled adapters and fake upstreams
+  kubegate serve --config kubegate.yaml  run the gateway
+  kubegate validate --config kubegate.yaml
+                                         check a config and its adapters, then exit
+`;
+
+function fail(msg: string): never {
+  process.stderr.write(`kubegate: ${msg}\n`);
+  process.exit(1);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: { config: { type: 'string', short: 'c' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: false,
+  });
+  if (values.help || !command || command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  switch (command) {
+    case 'dev':
+      await runDev({ port: values.port ? Number(values.port) : 8443 });
+      return;
+    case 'validate':
+    case 'serve': {
+      if (!values.config) fail(`${command} needs --config FILE`);
+      const loaded = loadConfigFile(values.config);
+      const adapters = await loadAdapters(loaded);
+      if (command === 'validate') {
+        const n = adapters.reduce((s, a) => s + a.definition.resources.length, 0);
+        process.stdout.write(`${values.config}: ok (${adapters.length} adapters, ${n} resources)\n`);
+        return;
+      }
+      const tlsConf = loaded.config.server?.tls;
+      let tls: { cert: string; key: string };
+      if (tlsConf?.certFile && tlsConf.keyFile) {
+        tls = { cert: readFileSync(tlsConf.certFile, 'utf8'), key: readFileSync(tlsConf.keyFile, 'utf8') };
+      } else {
+        const host = loaded.config.server?.host ?? '127.0.0.1';
+        tls = (await createDevCertificates(['localhost'], [host === '0.0.0.0' ? '127.0.0.1' : host])).server;
+      }
+      const gw: Gateway = await startGateway({ config: loaded.config, adapters, tls });
+      process.stderr.write(`kubegate: serving on ${gw.url}\n`);
+      closeOnSignal(gw);
+      return;
+    }
+    default:
+      fail(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof DefinitionError) fail(err.message);
+  if (err instanceof Error && 'code' in err && err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') fail(err.message);
+  if (err instanceof Error && 'code' in err && err.code === 'EADDRINUSE') fail(`${err.message}: is another kubegate running?`);
+  fail(err instanceof Error ? (err.stack ?? err.message) : String(err));
+});

@@ -1,0 +1,107 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const Duration = Type.Union([Type.String({ pattern: '^(\\d+(\\.\\d+)?(ms|s|m|h))+$' }), Type.Number({ minimum: 0 })], {
+  description: 'a duration: 500ms, 30s, 5m, 1h, or milliseconds',
+});
+
+export const TokenSchema = Type.Object(
+  {
+    token: Type.Optional(Type.String({ minLength: 16, description: 'the bearer token (or use tokenEnv)' })),
+    tokenEnv: Type.Optional(Type.String({ description: 'name of an environment variable holding the token' })),
+    user: Type.String({ minLength: 1 }),
+    uid: Type.Optional(Type.String()),
+    groups: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: false },
+);
+
+export const PolicyRuleSchema = Type.Object(
+  {
+    users: Type.Optional(Type.Array(Type.String())),
+    groups: Type.Optional(Type.Array(Type.String())),
+    verbs: Type.Array(Type.String(), { description: 'get, list, watch, or *' }),
+    apiGroups: Type.Optional(Type.Array(Type.String())),
+    resources: Type.Optional(Type.Array(Type.String(), { description: 'plural names, "plural/subresource", or *' })),
+    namespaces: Type.Optional(Type.Array(Type.String())),
+    nonResourceURLs: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    mode: Type.Optional(Type.Union([Type.Literal('standalone'), Type.Literal('aggregated')])),
+    server: Type.Optional(
+      Type.Object(
+        {
+          host: Type.Optional(Type.String()),
+          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+          tls: Type.Optional(
+            Type.Object(
+              {
+                certFile: Type.Optional(Type.String()),
+                keyFile: Type.Optional(Type.String()),
+                selfSigned: Type.Optional(Type.Boolean()),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          shutdownGrace: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    auth: Type.Optional(
+      Type.Object(
+        {
+          tokens: Type.Optional(Type.Array(TokenSchema)),
+          policy: Type.Optional(Type.Array(PolicyRuleSchema)),
+          anonymous: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    store: Type.Optional(
+      Type.Object(
+        {
+          type: Type.Union([Type.Literal('memory'), Type.Literal('redis')]),
+          redis: Type.Optional(
+            Type.Object(
+              { url: Type.Optional(Type.String()), keyPrefix: Type.Optional(Type.String()) },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    watch: Type.Optional(
+      Type.Object(
+        {
+          bookmarkInterval: Type.Optional(Duration),
+          maxEvents: Type.Optional(Type.Integer({ minimum: 1 })),
+          maxEventAge: Type.Optional(Duration),
+          maxBufferedBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    adapters: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1 }),
+          module: Type.String({ minLength: 1, description: 'a path (relative to the config file) or a package name' }),
+          config: Type.Optional(Type.Unknown()),
+          pollInterval: Type.Optional(Duration),
+          timeout: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type KubegateConfig = Static<typeof ConfigSchema>;
+export type AdapterEntry = KubegateConfig['adapters'][number];

@@ -1,0 +1,124 @@
+/**
+ * Kubernetes Status errors. Every error kubegate answers with is a {@link KubeError}; {@link toStatus}
+ * turns anything thrown into the `Status` object the Kubernetes wire expects (WIRE.md §7).
+ */
+
+export interface StatusDetails {
+  name?: string;
+  group?: string;
+  /** The resource (plural), as the real apiserver puts it here. */
+  kind?: string;
+  causes?: { reason?: string; message?: string; field?: string }[];
+  retryAfterSeconds?: number;
+}
+
+export interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Failure';
+  message: string;
+  reason: string;
+  details?: StatusDetails;
+  code: number;
+}
+
+/** Base of every coded error; `reason` and `code` are the Status fields. */
+export class KubeError extends Error {
+  override name = 'KubeError';
+  readonly reason: string;
+  readonly code: number;
+  readonly details: StatusDetails | undefined;
+  constructor(code: number, reason: string, message: string, details?: StatusDetails) {
+    super(message);
+    this.code = code;
+    this.reason = reason;
+    this.details = details;
+  }
+}
+
+/** The qualified resource as kubectl prints it: `forecasts.weather.example.com` (core group: `pods`). */
+export function qualifiedResource(resource: string, group: string): string {
+  return group ? `${resource}.${group}` : resource;
+}
+
+export const notFound = (resource: string, group: string, name: string): KubeError =>
+  new KubeError(404, 'NotFound', `${qualifiedResource(resource, group)} "${name}" not found`, {
+    name,
+    group,
+    kind: resource,
+  });
+
+/** 404 for a path that names no resource (unknown group, version or resource). */
+export const pathNotFound = (message = 'the server could not find the requested resource'): KubeError =>
+  new KubeError(404, 'NotFound', message, {});
+
+export const badRequest = (message: string): KubeError => new KubeError(400, 'BadRequest', message);
+
+export const invalid = (message: string, field?: string): KubeError =>
+  new KubeError(422, 'Invalid', message, field ? { causes: [{ reason: 'FieldValueInvalid', message, field }] } : {});
+
+export const expired = (message: string): KubeError => new KubeError(410, 'Expired', message);
+
+export const gone = (message: string): KubeError => new KubeError(410, 'Gone', message);
+
+export const notAcceptable = (message: string): KubeError => new KubeError(406, 'NotAcceptable', message);
+
+export const unsupportedMediaType = (message: string): KubeError =>
+  new KubeError(415, 'UnsupportedMediaType', message);
+
+export const methodNotAllowed = (verb: string, resource: string, group: string): KubeError =>
+  new KubeError(
+    405,
+    'MethodNotAllowed',
+    `${verb} is not supported on ${qualifiedResource(resource, group)}: kubegate serves external data read-only`,
+    { group, kind: resource },
+  );
+
+export const unauthorized = (message = 'Unauthorized'): KubeError => new KubeError(401, 'Unauthorized', message);
+
+/** The message shape kubectl users know: `User "bob" cannot list resource "forecasts" in API group "g" ...`. */
+export const forbidden = (message: string, resource?: string, group?: string, name?: string): KubeError =>
+  new KubeError(403, 'Forbidden', message, {
+    ...(name !== undefined ? { name } : {}),
+    ...(group !== undefined ? { group } : {}),
+    ...(resource !== undefined ? { kind: resource } : {}),
+  });
+
+export const tooManyRequests = (message: string, retryAfterSeconds: number): KubeError =>
+  new KubeError(429, 'TooManyRequests', message, { retryAfterSeconds });
+
+export const serviceUnavailable = (message: string, retryAfterSeconds?: number): KubeError =>
+  new KubeError(503, 'ServiceUnavailable', message, retryAfterSeconds ? { retryAfterSeconds } : {});
+
+/** 504 Timeout; `cause` e.g. `ResourceVersionTooLarge` (what reflectors look for). */
+export const timeout = (message: string, causeReason?: string): KubeError =>
+  new KubeError(504, 'Timeout', message, causeReason ? { causes: [{ reason: causeReason, message }] } : {});
+
+export const internal = (message: string): KubeError => new KubeError(500, 'InternalError', message);
+
+/** Turns anything thrown into a Status. Unknown errors become 500 without leaking their text. */
+export function toStatus(err: unknown): Status {
+  if (err instanceof KubeError) {
+    const s: Status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: err.message,
+      reason: err.reason,
+      code: err.code,
+    };
+    if (err.details && Object.keys(err.details).length > 0) s.details = err.details;
+    return s;
+  }
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: 'Internal error occurred: unexpected server error',
+    reason: 'InternalError',
+    code: 500,
+  };
+}

@@ -1,0 +1,29 @@
+import pino, { type Logger } from 'pino';
+import type { AdapterLogger } from '../sdk/types.ts';
+
+/** Header names and config keys whose values must never reach a log line. */
+export const REDACT = [
+  'req.headers.authorization',
+  'headers.authorization',
+  '*.token',
+  '*.password',
+  '*.apiKey',
+  '*.secret',
+];
+
+/** The process logger (pino, JSON lines); `KUBEGATE_LOG_LEVEL` sets the level. */
+export function createLogger(level = process.env.KUBEGATE_LOG_LEVEL ?? 'info'): Logger {
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'kubegate' } });
+}
+
+/** Adapts pino to the SDK's logger shape: (message, fields). */
+export function adapterLogger(l: Logger): AdapterLogger & { child(b: Record<string, unknown>): AdapterLogger } {
+  const wrap = (x: Logger): AdapterLogger & { child(b: Record<string, unknown>): AdapterLogger } => ({
+    debug: (m, e) => x.debug(e ?? {}, m),
+    info: (m, e) => x.info(e ?? {}, m),
+    warn: (m, e) => x.warn(e ?? {}, m),
+    error: (m, e) => x.error(e ?? {}, m),
+    child: (b) => wrap(x.child(b)),
+  });
+  return wrap(l);
+}

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Object identity and sanitizing, deterministic across replicas and restarts (DESIGN.md "Objects and versions").
+ */
+
+// RFC 4122 namespace for kubegate object uids (a fixed random UUID; changing it changes every uid).
+const UID_NAMESPACE = Buffer.from('6f1c2a4e9b3d4c8a8e2f5a7b9c0d1e2f', 'hex');
+
+/** UUIDv5 of `group/kind/namespace/name`: the same object has the same uid on every replica, forever. */
+export function objectUid(group: string, kind: string, namespace: string | undefined, name: string): string {
+  const h = createHash('sha1').update(UID_NAMESPACE).update(`${group}/${kind}/${namespace ?? ''}/${name}`).digest();
+  h[6] = ((h[6] ?? 0) & 0x0f) | 0x50;
+  h[8] = ((h[8] ?? 0) & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+}
+
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function shortHash(s: string): string {
+  return createHash('sha256').update(s).digest('hex').slice(0, 8);
+}
+
+/**
+ * Makes an arbitrary string a valid label value (≤63 chars of [A-Za-z0-9-_.], alphanumeric at both ends):
+ * invalid characters become `-`, and a value that had to be changed or shortened gets a hash suffix so two
+ * different inputs never collide. Returns undefined for values that cannot carry information (empty after cleaning).
+ */
+export function sanitizeLabelValue(v: string): string | undefined {
+  if (v === '' || LABEL_NAME.test(v)) return v;
+  let s = v.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  const suffix = shortHash(v);
+  s = s.slice(0, 63 - suffix.length - 1).replace(/[^A-Za-z0-9]+$/, '');
+  return s ? `${s}-${suffix}` : suffix;
+}
+
+/** Label key: optional DNS-subdomain prefix and a name part. Invalid keys are cleaned like values, or dropped. */
+export function sanitizeLabelKey(k: string): string | undefined {
+  const slash = k.lastIndexOf('/');
+  const prefix = slash >= 0 ? k.slice(0, slash) : '';
+  const name = slash >= 0 ? k.slice(slash + 1) : k;
+  const cleanName = name === '' ? undefined : sanitizeLabelValue(name);
+  if (!cleanName) return undefined;
+  if (slash < 0) return cleanName;
+  const p = prefix.toLowerCase();
+  if (DNS_SUBDOMAIN.test(p)) return `${p}/${cleanName}`;
+  return undefined;
+}
+
+/** Labels from upstream tags: strings, numbers and booleans kept; null/undefined dropped; keys sorted. */
+export function sanitizeLabels(
+  input: Record<string, string | number | boolean | null | undefined> | undefined,
+): Record<string, string> | undefined {
+  if (!input) return undefined;
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(input).sort()) {
+    const raw = input[k];
+    if (raw === null || raw === undefined) continue;
+    const key = sanitizeLabelKey(k);
+    const value = sanitizeLabelValue(String(raw));
+    if (key !== undefined && value !== undefined && !(key in out)) out[key] = value;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** Makes an upstream id a DNS subdomain name (lower-cased; other characters become `-`; hash suffix if changed). */
+export function sanitizeName(id: string): string {
+  if (DNS_SUBDOMAIN.test(id)) return id;
+  let s = id
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+  const suffix = shortHash(id);
+  s = s.slice(0, 200).replace(/[^a-z0-9]+$/, '');
+  return s ? `${s}-${suffix}` : suffix;
+}
+
+/** JSON with object keys sorted: a stable content hash input regardless of upstream key order. */
+export function stableStringify(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (v instanceof Date) return JSON.stringify(v.toISOString());
+  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : stableStringify(x))).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const k of Object.keys(o).sort()) {
+    const x = o[k];
+    if (x === undefined || typeof x === 'function') continue;
+    parts.push(`${JSON.stringify(k)}:${stableStringify(x)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** Content hash of an object (what decides whether a poll produced a MODIFIED event). */
+export function contentHash(v: unknown): string {
+  return createHash('sha1').update(stableStringify(v)).digest('base64url');
+}

@@ -1,0 +1,239 @@
+import type { AdapterContext, AdapterLogger, MirrorResource, ObjectInput } from '../sdk/types.ts';
+import type { Change, Lease, Store } from '../store/types.ts';
+import { FencedError } from '../store/types.ts';
+import type { CollectionView } from './view.ts';
+import { RV_PLACEHOLDER, objectKey } from './entry.ts';
+import { contentHash, objectUid, sanitizeLabels, sanitizeName } from './identity.ts';
+
+/** What the poller knows about the upstream's health; read by the server for Warnings and 503s. */
+export interface PollStatus {
+  lastAttempt: number | undefined;
+  lastSuccess: number | undefined;
+  lastError: string | undefined;
+  consecutiveFailures: number;
+  /** Items skipped in the last successful poll (bad upstream data), with reasons. */
+  skipped: string[];
+  polls: number;
+  /** True while this replica holds the poll lease. */
+  leader: boolean;
+}
+
+export interface PollerOptions {
+  adapter: string;
+  group: string;
+  version: string;
+  collection: string;
+  resource: MirrorResource<unknown>;
+  config: unknown;
+  intervalMs: number;
+  view: CollectionView;
+  store: Store;
+  holder: string;
+  leaseTtlMs: number;
+  fetch: AdapterContext<unknown>['fetch'];
+  log: AdapterLogger;
+  now?: () => number;
+  /** Called after every poll attempt (metrics). */
+  onPoll?: (ok: boolean, ms: number, changes: number) => void;
+}
+
+/** Seconds-precision RFC 3339, as Kubernetes serializes metav1.Time. */
+export function rfc3339(d: Date | string | number): string {
+  const t = d instanceof Date ? d : new Date(d);
+  if (Number.isNaN(t.getTime())) throw new Error(`invalid timestamp ${String(d)}`);
+  return t.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * Polls one mirrored collection: list → map → diff against the view → commit through the store.
+ * A failed or suspicious poll changes nothing; the failure is reported in {@link PollStatus}.
+ */
+export class Poller {
+  readonly status: PollStatus = {
+    lastAttempt: undefined,
+    lastSuccess: undefined,
+    lastError: undefined,
+    consecutiveFailures: 0,
+    skipped: [],
+    polls: 0,
+    leader: false,
+  };
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private abort = new AbortController();
+  private lease: Lease | null = null;
+  private stopped = false;
+  private readonly o: PollerOptions;
+  private readonly now: () => number;
+  private firstPoll: Promise<void> | undefined;
+  config: unknown;
+
+  constructor(o: PollerOptions) {
+    this.o = o;
+    this.now = o.now ?? Date.now;
+    this.config = o.config;
+  }
+
+  /** Starts polling; the returned promise settles after the first attempt. */
+  start(): Promise<void> {
+    this.firstPoll = this.tick();
+    return this.firstPoll;
+  }
+
+  /** Settles once the first poll attempt is over (success or not). */
+  ready(): Promise<void> {
+    return this.firstPoll ?? Promise.resolve();
+  }
+
+  /** Polls now; resolves after a poll that started after this call (config reload, tests). */
+  pollNow(): Promise<void> {
+    if (this.queued) return this.queued;
+    if (this.running) {
+      this.queued = this.running.then(() => {
+        this.queued = undefined;
+        return this.pollNow();
+      });
+      return this.queued;
+    }
+    this.running = this.pollOnce().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.abort.abort(new Error('kubegate is shutting down'));
+    await this.running?.catch(() => undefined);
+    if (this.lease) await this.o.store.releaseLease(this.o.collection, this.lease).catch(() => undefined);
+  }
+
+  private async tick(): Promise<void> {
+    await this.pollNow().catch((err: unknown) => this.o.log.error('poll crashed', { err: String(err) }));
+    if (!this.stopped) {
+      this.timer = setTimeout(() => void this.tick(), this.o.intervalMs);
+      this.timer.unref();
+    }
+  }
+
+  private async pollOnce(): Promise<void> {
+    const { store, collection } = this.o;
+    try {
+      this.lease = await store.acquireLease(collection, this.o.holder, this.o.leaseTtlMs);
+    } catch (err) {
+      this.lease = null;
+      this.o.log.warn('could not reach the store for the poll lease', { collection, err: String(err) });
+    }
+    this.status.leader = this.lease !== null;
+    if (!this.lease) return;
+    const started = this.now();
+    this.status.lastAttempt = started;
+    this.status.polls++;
+    const skipped: string[] = [];
+    try {
+      const inputs = await this.listAll(skipped);
+      const changes = this.diff(inputs, skipped);
+      if (changes.length > 0) await store.commit(collection, this.lease, changes);
+      else this.o.view.markSynced();
+      this.status.lastSuccess = this.now();
+      this.status.lastError = undefined;
+      this.status.consecutiveFailures = 0;
+      this.status.skipped = skipped;
+      this.o.onPoll?.(true, this.now() - started, changes.length);
+    } catch (err) {
+      if (err instanceof FencedError) this.lease = null;
+      this.status.lastError = err instanceof Error ? err.message : String(err);
+      this.status.consecutiveFailures++;
+      this.o.log.warn('poll failed; keeping the last good data', { collection, err: this.status.lastError });
+      this.o.onPoll?.(false, this.now() - started, 0);
+    }
+  }
+
+  private async listAll(skipped: string[]): Promise<ObjectInput[]> {
+    const ctx: AdapterContext<unknown> = {
+      config: this.config,
+      fetch: this.o.fetch,
+      signal: this.abort.signal,
+      log: this.o.log,
+      skip: (reason) => {
+        skipped.push(reason);
+        this.o.log.warn('skipped an upstream item', { collection: this.o.collection, reason });
+      },
+    };
+    const result = this.o.resource.list(ctx);
+    if (Array.isArray(result) || result instanceof Promise) return [...(await result)];
+    const out: ObjectInput[] = [];
+    for await (const page of result) {
+      if (Array.isArray(page)) out.push(...(page as ObjectInput[]));
+      else out.push(page as ObjectInput);
+    }
+    return out;
+  }
+
+  /** Maps inputs to objects and compares them with the view. Exposed for tests. */
+  diff(inputs: ObjectInput[], skipped: string[]): Change[] {
+    const { view, resource, group, version } = this.o;
+    const namespaced = resource.scope === 'Namespaced';
+    const seen = new Set<string>();
+    const changes: Change[] = [];
+    const nowIso = rfc3339(this.now());
+    for (const input of inputs) {
+      try {
+        if (typeof input.name !== 'string' || input.name === '') throw new Error('item has no name');
+        const name = sanitizeName(input.name);
+        let namespace: string | undefined;
+        if (namespaced) {
+          if (!input.namespace) throw new Error(`item "${name}" of a namespaced resource has no namespace`);
+          namespace = sanitizeName(input.namespace);
+        }
+        const key = objectKey(namespace, name);
+        if (seen.has(key)) throw new Error(`duplicate object "${key}"`);
+        seen.add(key);
+        const prev = view.get(key);
+        const creationTimestamp = input.creationTimestamp
+          ? rfc3339(input.creationTimestamp)
+          : (prev?.obj.metadata.creationTimestamp ?? nowIso);
+        const labels = sanitizeLabels(input.labels);
+        const metadata = {
+          name,
+          ...(namespace ? { namespace } : {}),
+          uid: objectUid(group, resource.kind, namespace, name),
+          resourceVersion: '',
+          creationTimestamp,
+          ...(labels ? { labels } : {}),
+          ...(input.annotations && Object.keys(input.annotations).length > 0
+            ? { annotations: input.annotations }
+            : {}),
+        };
+        const obj = {
+          apiVersion: `${group}/${version}`,
+          kind: resource.kind,
+          metadata,
+          ...(input.spec !== undefined ? { spec: input.spec } : {}),
+          ...(input.status !== undefined ? { status: input.status } : {}),
+        };
+        const hash = contentHash(obj);
+        if (prev?.hash === hash) continue;
+        const body = JSON.stringify(obj);
+        if (!body.includes(RV_PLACEHOLDER)) throw new Error('object did not serialize');
+        changes.push({ type: prev ? 'MODIFIED' : 'ADDED', key, hash, body });
+      } catch (err) {
+        skipped.push(err instanceof Error ? err.message : String(err));
+      }
+    }
+    const deletions: Change[] = [];
+    for (const e of view.sorted()) {
+      if (!seen.has(e.key)) deletions.push({ type: 'DELETED', key: e.key, hash: e.hash, body: e.json.toString() });
+    }
+    const guard = resource.deleteGuard ?? {};
+    const ratio = guard.maxDeleteRatio ?? 0.5;
+    const minObjects = guard.minObjects ?? 4;
+    if (view.size >= minObjects && deletions.length > ratio * view.size) {
+      throw new Error(
+        `the upstream returned ${seen.size} objects where ${view.size} were known; refusing to delete ` +
+          `${deletions.length} (more than ${Math.round(ratio * 100)}%, deleteGuard.maxDeleteRatio)`,
+      );
+    }
+    return [...changes, ...deletions];
+  }
+}

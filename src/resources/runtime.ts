@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import type { TSchema } from '@sinclair/typebox';
+import type { LoadedAdapter } from '../config/adapters.ts';
+import type { GroupVersionInfo, ResourceInfo } from '../k8s/types.ts';
+import type { AdapterLogger, MirrorResource } from '../sdk/types.ts';
+import { parseDuration } from '../sdk/duration.ts';
+import type { Store } from '../store/types.ts';
+import type { ObjectEntry } from './entry.ts';
+import { createUpstreamClient, type UpstreamClient } from '../resilience/fetch.ts';
+import { CollectionView } from './view.ts';
+import { Poller } from './poller.ts';
+import { WatchHub } from './watch.ts';
+import { createEncoder, type Encoder } from './encode.ts';
+
+export interface RuntimeOptions {
+  store: Store;
+  log: AdapterLogger & { child?: (b: Record<string, unknown>) => AdapterLogger };
+  watch: { bookmarkIntervalMs: number; maxEvents: number; maxEventAgeMs: number; maxBufferedBytes: number };
+  /** Identity of this replica for poll leases. */
+  holder?: string;
+  errorFrame: (code: number, reason: string, message: string) => Buffer;
+}
+
+/** Everything kubegate keeps about one served collection. */
+export interface Collection {
+  adapter: string;
+  info: ResourceInfo;
+  /** `group/plural`. */
+  id: string;
+  view: CollectionView;
+  poller: Poller;
+  hub: WatchHub;
+  upstream: UpstreamClient;
+  pollIntervalMs: number;
+  encoder: Encoder;
+  /** Value of a selectable field of an object (field selectors). */
+  field(e: ObjectEntry, field: string): string | undefined;
+  supportedFields: ReadonlySet<string>;
+}
+
+export interface Runtime {
+  groupVersions: GroupVersionInfo[];
+  collections: Collection[];
+  /** Lookup by `group/version/plural`. */
+  find(group: string, version: string, plural: string): Collection | undefined;
+  hasGroupVersion(group: string, version: string): boolean;
+  /** Replaces an adapter's (validated) config and polls its collections at once (config reload). */
+  reconfigure(adapter: string, config: unknown): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function jsonSchema(s: TSchema | undefined): object | undefined {
+  return s ? (JSON.parse(JSON.stringify(s)) as object) : undefined;
+}
+
+/** Describes a resource definition for the wire (discovery, OpenAPI, Table). */
+export function resourceInfo(group: string, version: string, r: MirrorResource<unknown>): ResourceInfo {
+  const spec = jsonSchema(r.schema.spec);
+  const status = jsonSchema(r.schema.status);
+  return {
+    group,
+    version,
+    kind: r.kind,
+    plural: r.plural,
+    singular: r.singular ?? r.kind.toLowerCase(),
+    shortNames: r.shortNames ?? [],
+    categories: r.categories ?? [],
+    namespaced: r.scope === 'Namespaced',
+    verbs: ['get', 'list', 'watch'],
+    subresources: [],
+    columns: (r.columns ?? []).map((c) => ({ ...c })),
+    schema: { ...(spec ? { spec } : {}), ...(status ? { status } : {}) },
+    fields: r.fields ?? [],
+    description: r.description ?? `${r.kind} objects served by kubegate from an external API.`,
+  };
+}
+
+/** Builds views, pollers and watch hubs for every resource of every loaded adapter. */
+export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Runtime {
+  const holder = o.holder ?? randomUUID();
+  const collections: Collection[] = [];
+  const groupVersions: GroupVersionInfo[] = [];
+  const index = new Map<string, Collection>();
+  for (const a of adapters) {
+    const { definition: def, entry } = a;
+    const log = o.log.child ? o.log.child({ adapter: entry.name }) : o.log;
+    const upstream = createUpstreamClient({
+      adapter: entry.name,
+      timeoutMs: entry.timeout !== undefined ? parseDuration(entry.timeout, 'timeout') : 10_000,
+      retries: 2,
+      breakerThreshold: 5,
+      halfOpenAfterMs: 10_000,
+    });
+    const gv: GroupVersionInfo = { group: def.group, version: def.version, resources: [] };
+    for (const r of def.resources as MirrorResource<unknown>[]) {
+      const info = resourceInfo(def.group, def.version, r);
+      gv.resources.push(info);
+      const view = new CollectionView({
+        maxEvents: o.watch.maxEvents,
+        maxEventAgeMs: o.watch.maxEventAgeMs,
+        maxSnapshots: 32,
+      });
+      const id = `${def.group}/${r.plural}`;
+      const pollIntervalMs = parseDuration(entry.pollInterval ?? r.pollInterval ?? '30s', `${entry.name}: pollInterval`);
+      const poller = new Poller({
+        adapter: entry.name,
+        group: def.group,
+        version: def.version,
+        collection: id,
+        resource: r,
+        config: a.config,
+        intervalMs: pollIntervalMs,
+        view,
+        store: o.store,
+        holder,
+        leaseTtlMs: Math.max(3 * pollIntervalMs, 10_000),
+        fetch: upstream.fetch,
+        log,
+      });
+      const hub = new WatchHub(view, {
+        bookmarkIntervalMs: o.watch.bookmarkIntervalMs,
+        maxBufferedBytes: o.watch.maxBufferedBytes,
+        errorFrame: o.errorFrame,
+      });
+      const c: Collection = {
+        adapter: entry.name,
+        info,
+        id,
+        view,
+        poller,
+        hub,
+        upstream,
+        pollIntervalMs,
+        encoder: createEncoder(info),
+        field: fieldGetter(),
+        supportedFields: new Set(['metadata.name', 'metadata.namespace', ...info.fields]),
+      };
+      collections.push(c);
+      index.set(`${def.group}/${def.version}/${r.plural}`, c);
+    }
+    groupVersions.push(gv);
+  }
+  const gvSet = new Set(groupVersions.map((g) => `${g.group}/${g.version}`));
+  const subscriptions: { close(): void }[] = [];
+  return {
+    groupVersions,
+    collections,
+    find: (g, v, p) => index.get(`${g}/${v}/${p}`),
+    hasGroupVersion: (g, v) => gvSet.has(`${g}/${v}`),
+    async reconfigure(adapter, config) {
+      const mine = collections.filter((c) => c.adapter === adapter);
+      if (mine.length === 0) throw new Error(`no adapter named "${adapter}"`);
+      for (const c of mine) c.poller.config = config;
+      await Promise.all(mine.map((c) => c.poller.pollNow()));
+    },
+    async start() {
+      for (const c of collections) {
+        c.view.reset(await o.store.load(c.id));
+        subscriptions.push(
+          o.store.subscribe(c.id, c.view.rv, {
+            onEvents: (events) => c.view.apply(events),
+            onReset: (s) => c.view.reset(s),
+          }),
+        );
+      }
+      // Pollers start in the background: discovery and OpenAPI answer at once even when an upstream is down.
+      for (const c of collections) void c.poller.start();
+    },
+    async stop() {
+      await Promise.all(collections.map((c) => c.poller.stop()));
+      for (const c of collections) c.hub.close();
+      for (const s of subscriptions) s.close();
+    },
+  };
+}
+
+/** Reads `metadata.name`, `metadata.namespace` or a declared dotted path; non-scalars do not match. */
+function fieldGetter(): (e: ObjectEntry, field: string) => string | undefined {
+  const paths = new Map<string, string[]>();
+  return (e, field) => {
+    if (field === 'metadata.name') return e.obj.metadata.name;
+    if (field === 'metadata.namespace') return e.obj.metadata.namespace ?? '';
+    let p = paths.get(field);
+    if (!p) paths.set(field, (p = field.split('.')));
+    let v: unknown = e.obj;
+    for (const k of p) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+    return v === undefined || v === null ? undefined : typeof v === 'object' ? undefined : String(v as string);
+  };
+}

@@ -1,0 +1,215 @@
+import type { ObjectEntry } from './entry.ts';
+import { withResourceVersion } from './entry.ts';
+import type { CollectionView, ViewEvent } from './view.ts';
+import type { EventType } from '../store/types.ts';
+
+/** Where a watcher's frames go: the raw HTTP/1.1 or HTTP/2 response. */
+export interface WatchSink {
+  write(chunk: Buffer): boolean;
+  end(): void;
+  /** Bytes queued and not yet accepted by the socket. */
+  buffered(): number;
+}
+
+/** Encodes one watch event for one watcher's format. `first` is true for the watcher's first event. */
+export type FrameEncoder = (
+  type: EventType | 'BOOKMARK',
+  entry: ObjectEntry | undefined,
+  rv: number,
+  first: boolean,
+  initialEventsEnd?: boolean,
+) => Buffer;
+
+export interface WatchOptions {
+  sink: WatchSink;
+  /** Whether an object version is visible to this watcher (namespace, label and field selectors). */
+  filter: ((e: ObjectEntry) => boolean) | undefined;
+  encode: FrameEncoder;
+  /** Frame cache key: watchers with the same format share encoded frames of unfiltered events. */
+  format: string;
+  bookmarks: boolean;
+  timeoutMs: number;
+  onClose?: () => void;
+}
+
+export interface HubOptions {
+  bookmarkIntervalMs: number;
+  /** A watcher with more than this many bytes queued is cut off with an ERROR event. */
+  maxBufferedBytes: number;
+  /** ERROR frame encoder (a Status object, whatever the watcher's format). */
+  errorFrame: (code: number, reason: string, message: string) => Buffer;
+}
+
+class Watcher {
+  lastRv = 0;
+  first = true;
+  closed = false;
+  nextBookmark: number;
+  readonly deadline: number;
+  readonly o: WatchOptions;
+  constructor(o: WatchOptions, now: number, bookmarkMs: number) {
+    this.o = o;
+    this.deadline = now + o.timeoutMs;
+    this.nextBookmark = now + bookmarkMs;
+  }
+}
+
+/**
+ * Fan-out of one collection's events to its watchers: one reader (the view), many subscribers. Frames of
+ * unfiltered watchers are encoded once per event and format and shared; a watcher that does not drain is cut
+ * off rather than buffered without bound.
+ */
+export class WatchHub {
+  private readonly watchers = new Set<Watcher>();
+  private ticker: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: () => void;
+  private readonly view: CollectionView;
+  private readonly o: HubOptions;
+
+  constructor(view: CollectionView, o: HubOptions) {
+    this.view = view;
+    this.o = o;
+    this.unsubscribe = view.subscribe({
+      onEvents: (events) => this.dispatch(events),
+      onReset: () => this.closeAll(410, 'Expired', 'the watch cache was reset; relist to continue'),
+    });
+  }
+
+  get size(): number {
+    return this.watchers.size;
+  }
+
+  /**
+   * Starts a watch: `initial` are synthetic ADDED events (state at `fromRv`), then the log after `fromRv`,
+   * then live events. Returns a function that ends the watch.
+   */
+  add(o: WatchOptions, initial: ObjectEntry[], fromRv: number, initialEventsEnd: boolean): () => void {
+    const w = new Watcher(o, Date.now(), this.o.bookmarkIntervalMs);
+    w.lastRv = fromRv;
+    this.watchers.add(w);
+    for (const e of initial) if (!o.filter || o.filter(e)) this.send(w, 'ADDED', e, e.rv);
+    if (initialEventsEnd) this.send(w, 'BOOKMARK', undefined, fromRv, true);
+    const backlog = this.view.eventsAfter(fromRv);
+    if (backlog === undefined) {
+      this.cut(w, 410, 'Expired', `too old resource version: ${fromRv} (${this.view.logStartRv})`);
+    } else if (backlog.length > 0) {
+      this.deliver(w, backlog);
+    }
+    this.ensureTicker();
+    return () => this.remove(w);
+  }
+
+  close(): void {
+    this.closeAll(0, '', '');
+    this.unsubscribe();
+  }
+
+  /** Ends every watch; with a code, sends an ERROR event first. */
+  closeAll(code: number, reason: string, message: string): void {
+    for (const w of [...this.watchers]) {
+      if (code) this.cut(w, code, reason, message);
+      else this.remove(w, true);
+    }
+  }
+
+  private dispatch(events: ViewEvent[]): void {
+    for (const w of this.watchers) this.deliver(w, events);
+  }
+
+  private deliver(w: Watcher, events: ViewEvent[]): void {
+    const { filter } = w.o;
+    for (const ev of events) {
+      if (w.closed) return;
+      if (ev.rv <= w.lastRv) continue;
+      if (!filter) {
+        this.sendShared(w, ev);
+        continue;
+      }
+      // Selector transitions (what the apiserver's watch cache does): leaving the selector is a DELETED
+      // (last visible state, stamped with this event's version); entering it is an ADDED.
+      const now = filter(ev.entry);
+      if (ev.type === 'MODIFIED') {
+        const before = ev.prev ? filter(ev.prev) : false;
+        if (now && before) this.sendShared(w, ev);
+        else if (now) this.send(w, 'ADDED', ev.entry, ev.rv);
+        else if (before && ev.prev) this.send(w, 'DELETED', withResourceVersion(ev.prev, ev.rv), ev.rv);
+        else w.lastRv = ev.rv;
+      } else if (now) {
+        this.sendShared(w, ev);
+      } else {
+        w.lastRv = ev.rv;
+      }
+    }
+  }
+
+  private sendShared(w: Watcher, ev: ViewEvent): void {
+    if (w.first) {
+      this.send(w, ev.type, ev.entry, ev.rv);
+      return;
+    }
+    let cache = frameCache.get(ev);
+    if (!cache) frameCache.set(ev, (cache = new Map()));
+    let frame = cache.get(w.o.format);
+    if (!frame) cache.set(w.o.format, (frame = w.o.encode(ev.type, ev.entry, ev.rv, false)));
+    this.write(w, frame, ev.rv);
+  }
+
+  private send(w: Watcher, type: EventType | 'BOOKMARK', e: ObjectEntry | undefined, rv: number, initialEnd = false): void {
+    // Only Table rows carry column definitions, and only in the watcher's first row event.
+    const isRow = type !== 'BOOKMARK';
+    const frame = w.o.encode(type, e, rv, w.first && isRow, initialEnd);
+    if (isRow) w.first = false;
+    this.write(w, frame, rv);
+  }
+
+  private write(w: Watcher, frame: Buffer, rv: number): void {
+    if (w.closed) return;
+    w.lastRv = Math.max(w.lastRv, rv);
+    w.o.sink.write(frame);
+    if (w.o.sink.buffered() > this.o.maxBufferedBytes) {
+      this.cut(w, 410, 'Expired', 'the watch could not keep up with events (client too slow); relist to continue');
+    }
+  }
+
+  private cut(w: Watcher, code: number, reason: string, message: string): void {
+    if (w.closed) return;
+    w.o.sink.write(this.o.errorFrame(code, reason, message));
+    this.remove(w, true);
+  }
+
+  private remove(w: Watcher, end = false): void {
+    if (w.closed) return;
+    w.closed = true;
+    this.watchers.delete(w);
+    if (end) w.o.sink.end();
+    w.o.onClose?.();
+    if (this.watchers.size === 0 && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
+  }
+
+  private ensureTicker(): void {
+    if (this.ticker) return;
+    // One timer per collection, not per watcher: 10,000 watchers cost one interval.
+    this.ticker = setInterval(() => this.tick(), Math.min(1000, this.o.bookmarkIntervalMs));
+    this.ticker.unref();
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const w of [...this.watchers]) {
+      if (now >= w.deadline) {
+        this.remove(w, true);
+        continue;
+      }
+      if (w.o.bookmarks && now >= w.nextBookmark) {
+        w.nextBookmark = now + this.o.bookmarkIntervalMs;
+        this.write(w, w.o.encode('BOOKMARK', undefined, Math.max(w.lastRv, this.view.rv), false), this.view.rv);
+      }
+    }
+  }
+}
+
+/** Encoded frames per event and format, released with the event when it leaves the log. */
+const frameCache = new WeakMap<ViewEvent, Map<string, Buffer>>();

@@ -1,0 +1,94 @@
+import type { TObject } from '@sinclair/typebox';
+import type { AdapterDefinition, ResourceDefinition } from './types.ts';
+import { parseDuration } from './duration.ts';
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const KIND = /^[A-Z][A-Za-z0-9]{0,62}$/;
+const VERSION = /^v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?$/;
+
+/** Thrown when an adapter or resource definition is invalid; the message names the option. */
+export class DefinitionError extends Error {
+  override name = 'DefinitionError';
+}
+
+function fail(where: string, msg: string): never {
+  throw new DefinitionError(`${where}: ${msg}`);
+}
+
+/**
+ * Declares one resource of an adapter. Validates the declaration where it is made.
+ *
+ * @example
+ * defineResource({
+ *   kind: 'Forecast', plural: 'forecasts', shortNames: ['fc'], scope: 'Cluster', mode: 'mirror',
+ *   pollInterval: '30s', schema: { status: Type.Object({ temperatureC: Type.Number() }) },
+ *   columns: [{ name: 'Temp', type: 'number', jsonPath: '.status.temperatureC' }],
+ *   async list(ctx) { return [{ name: 'paris', status: { temperatureC: 21 } }]; },
+ * });
+ */
+export function defineResource<C>(def: ResourceDefinition<C>): ResourceDefinition<C> {
+  const where = `resource ${String(def.kind)}`;
+  if (!KIND.test(def.kind)) fail(where, 'kind must be UpperCamelCase letters and digits, e.g. "Forecast"');
+  if (!DNS1123_LABEL.test(def.plural)) fail(where, `plural "${def.plural}" must be a lower-case DNS label`);
+  if (def.singular !== undefined && !DNS1123_LABEL.test(def.singular))
+    fail(where, `singular "${def.singular}" must be a lower-case DNS label`);
+  for (const s of def.shortNames ?? [])
+    if (!DNS1123_LABEL.test(s)) fail(where, `shortNames: "${s}" must be a lower-case DNS label`);
+  for (const c of def.categories ?? []) {
+    if (c === 'all') fail(where, 'categories: "all" is not allowed (it would make `kubectl get all` call upstreams)');
+    if (!DNS1123_LABEL.test(c)) fail(where, `categories: "${c}" must be a lower-case DNS label`);
+  }
+  if (def.scope !== 'Cluster' && def.scope !== 'Namespaced') fail(where, 'scope must be "Cluster" or "Namespaced"');
+  if (def.mode !== 'mirror') fail(where, `mode "${String(def.mode)}" is not supported (use "mirror")`);
+  if (typeof def.list !== 'function') fail(where, 'list must be a function');
+  if (def.pollInterval !== undefined) {
+    const ms = parseDuration(def.pollInterval, `${where}: pollInterval`);
+    if (ms < 100) fail(where, 'pollInterval must be at least 100ms');
+  }
+  const g = def.deleteGuard;
+  if (g?.maxDeleteRatio !== undefined && !(g.maxDeleteRatio >= 0 && g.maxDeleteRatio <= 1))
+    fail(where, 'deleteGuard.maxDeleteRatio must be between 0 and 1');
+  const names = new Set<string>();
+  for (const [i, col] of (def.columns ?? []).entries()) {
+    if (!col.name) fail(where, `columns[${i}].name is required`);
+    if (names.has(col.name)) fail(where, `columns[${i}].name "${col.name}" is declared twice`);
+    names.add(col.name);
+    if (!['string', 'integer', 'number', 'boolean', 'date'].includes(col.type))
+      fail(where, `columns[${i}].type must be string, integer, number, boolean or date`);
+    if (!col.jsonPath.startsWith('.') && !col.jsonPath.startsWith('{'))
+      fail(where, `columns[${i}].jsonPath must start with "." (e.g. ".status.temperatureC")`);
+  }
+  for (const f of def.fields ?? [])
+    if (!/^[A-Za-z0-9_.-]+$/.test(f)) fail(where, `fields: "${f}" must be a dotted path like "status.condition"`);
+  return def;
+}
+
+/**
+ * Declares an adapter: an API group-version whose resources come from one external system.
+ *
+ * @example
+ * export default defineAdapter({
+ *   name: 'weather', group: 'weather.example.com', version: 'v1alpha1',
+ *   config: Type.Object({ baseUrl: Type.String({ format: 'uri' }) }),
+ *   resources: [forecasts],
+ * });
+ */
+export function defineAdapter<S extends TObject>(def: AdapterDefinition<S>): AdapterDefinition<S> {
+  const where = `adapter ${String(def.name)}`;
+  if (!DNS1123_LABEL.test(def.name)) fail(where, 'name must be a lower-case DNS label, e.g. "weather"');
+  if (!DNS1123_SUBDOMAIN.test(def.group) || !def.group.includes('.'))
+    fail(where, `group "${def.group}" must be a DNS subdomain with a dot, e.g. "weather.example.com"`);
+  if (!VERSION.test(def.version)) fail(where, `version "${def.version}" must look like v1, v1beta1 or v1alpha1`);
+  if (def.config.type !== 'object') fail(where, 'config must be a TypeBox Type.Object(...) schema');
+  if (def.resources.length === 0) fail(where, 'resources must not be empty (an empty resource list breaks discovery)');
+  const plurals = new Set<string>();
+  const kinds = new Set<string>();
+  for (const r of def.resources) {
+    if (plurals.has(r.plural)) fail(where, `resource plural "${r.plural}" is declared twice`);
+    if (kinds.has(r.kind)) fail(where, `resource kind "${r.kind}" is declared twice`);
+    plurals.add(r.plural);
+    kinds.add(r.kind);
+  }
+  return def;
+}

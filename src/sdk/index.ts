@@ -1,0 +1,16 @@
+/**
+ * The adapter SDK: the only module adapters import from kubegate.
+ *
+ * @example
+ * import { defineAdapter, defineResource, Type } from 'kubegate/sdk';
+ * export default defineAdapter({
+ *   name: 'weather', group: 'weather.example.com', version: 'v1alpha1',
+ *   config: Type.Object({ baseUrl: Type.String() }),
+ *   resources: [defineResource({ kind: 'Forecast', plural: 'forecasts', scope: 'Cluster', mode: 'mirror',
+ *     schema: {}, async list(ctx) { return [] } })],
+ * });
+ */
+export { Type } from '@sinclair/typebox';
+export type { Static, TSchema, TObject } from '@sinclair/typebox';
+export { defineAdapter, defineResource } from './define.ts';
+export type * from './types.ts';

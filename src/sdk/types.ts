@@ -1,0 +1,110 @@
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
+
+/** A printer column of `kubectl get`, rendered from a JSONPath-like path into the object. */
+export interface ColumnDefinition {
+  /** Column header, e.g. `Temp`. */
+  name: string;
+  /** OpenAPI type of the cell: string, integer, number, boolean, or `date` (rendered as an age, like AGE). */
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  /** Simple JSONPath into the object, e.g. `.status.temperatureC` or `.metadata.labels.country`. */
+  jsonPath: string;
+  /** OpenAPI format hint (`name` for the name column); optional. */
+  format?: string;
+  description?: string;
+  /** 0 (default) is always shown; 1 and above only with `-o wide`. */
+  priority?: number;
+}
+
+/** What an adapter returns for one upstream item. The framework adds apiVersion, kind, uid,
+ * resourceVersion and (if absent) creationTimestamp, and sanitizes labels. */
+export interface ObjectInput {
+  /** metadata.name; mapped from the upstream id. Sanitized into a DNS subdomain if it is not one. */
+  name: string;
+  /** Required for Namespaced resources, ignored for Cluster ones. */
+  namespace?: string;
+  labels?: Record<string, string | number | boolean | null | undefined>;
+  annotations?: Record<string, string>;
+  /** When the upstream created the item; first sight is used when absent. */
+  creationTimestamp?: string | Date;
+  spec?: unknown;
+  status?: unknown;
+}
+
+/** A fetch with the adapter's resilience policy (timeout, retry, breaker, rate limit) and credentials applied. */
+export type UpstreamFetch = (input: string | URL, init?: RequestInit) => Promise<Response>;
+
+export interface AdapterLogger {
+  debug(msg: string, extra?: Record<string, unknown>): void;
+  info(msg: string, extra?: Record<string, unknown>): void;
+  warn(msg: string, extra?: Record<string, unknown>): void;
+  error(msg: string, extra?: Record<string, unknown>): void;
+}
+
+/** Passed to every adapter function. */
+export interface AdapterContext<C> {
+  /** The adapter's validated config (from the `config` key of its entry in kubegate.yaml). */
+  config: C;
+  /** fetch with the adapter's resilience policy; use it (directly or through openapi-fetch) for every upstream call. */
+  fetch: UpstreamFetch;
+  /** Aborted when the poll or request is abandoned. */
+  signal: AbortSignal;
+  log: AdapterLogger;
+  /** Report a skipped item (bad upstream data): counted, logged and surfaced as a Warning. */
+  skip(reason: string, item?: unknown): void;
+}
+
+/** Guards against a flapping upstream returning an empty or much smaller collection. */
+export interface DeleteGuard {
+  /** Largest share (0..1) of the collection one poll may delete; a poll deleting more is rejected. Default 0.5. */
+  maxDeleteRatio?: number;
+  /** Apply the ratio only when the collection has at least this many objects. Default 4. */
+  minObjects?: number;
+}
+
+interface ResourceBase {
+  /** Kind, e.g. `Forecast`. */
+  kind: string;
+  /** Lower-case plural used in URLs, e.g. `forecasts`. */
+  plural: string;
+  /** Lower-case singular; defaults to kind.toLowerCase(). */
+  singular?: string;
+  shortNames?: string[];
+  /** Discovery categories (never `all`). */
+  categories?: string[];
+  scope: 'Cluster' | 'Namespaced';
+  /** JSON Schemas (TypeBox) of spec and status: they feed OpenAPI and `kubectl explain`. */
+  schema: { spec?: TSchema; status?: TSchema };
+  /** Printer columns after NAME (AGE is added at the end unless a `date` column is given). */
+  columns?: ColumnDefinition[];
+  /** Extra field-selector paths beyond metadata.name/metadata.namespace, e.g. `status.condition`. */
+  fields?: string[];
+  /** One-line description for OpenAPI/explain. */
+  description?: string;
+}
+
+/** A bounded collection polled as a whole and served from a local view. */
+export interface MirrorResource<C = unknown> extends ResourceBase {
+  mode: 'mirror';
+  /** How often to poll, e.g. `30s`, `1m`, or milliseconds. Default 30s. */
+  pollInterval?: string | number;
+  /**
+   * List the whole upstream collection. Return every object, or yield them page by page
+   * (each page is one upstream call, retried on its own).
+   */
+  list(ctx: AdapterContext<C>): Promise<ObjectInput[]> | AsyncIterable<ObjectInput | ObjectInput[]>;
+  deleteGuard?: DeleteGuard;
+}
+
+export type ResourceDefinition<C = unknown> = MirrorResource<C>;
+
+export interface AdapterDefinition<S extends TObject = TObject> {
+  /** Adapter name, used in config, logs, metrics and Warnings. */
+  name: string;
+  /** API group, e.g. `weather.example.com`. */
+  group: string;
+  /** API version, e.g. `v1alpha1`. */
+  version: string;
+  /** TypeBox schema of the adapter's config; validated at load with errors naming the field. */
+  config: S;
+  resources: ResourceDefinition<Static<S>>[];
+}

@@ -1,0 +1,157 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Authenticator, Authorizer } from '../auth/types.ts';
+import { KubeError, notAcceptable, pathNotFound, toStatus } from '../k8s/errors.ts';
+import { buildDiscoveryDocuments, negotiateDiscovery } from '../k8s/discovery.ts';
+import { buildOpenApiDocuments } from '../k8s/openapi.ts';
+import type { Runtime } from '../resources/runtime.ts';
+import type { Store } from '../store/types.ts';
+import { createAuthenticate, createGate } from './gate.ts';
+import { registerHealth } from './health.ts';
+import { createResourceHandler } from './resources.ts';
+
+export interface AppOptions {
+  runtime: Runtime;
+  store: Store;
+  authenticators: Authenticator[];
+  authorizer: Authorizer;
+  anonymous?: boolean;
+  tls: { cert: string; key: string; ca?: string };
+  logger?: boolean | object;
+  version?: string;
+}
+
+const JSON_TYPE = 'application/json';
+const OPEN_PATHS = new Set(['/healthz', '/livez', '/readyz']);
+
+function sendStatus(reply: FastifyReply, err: unknown): FastifyReply {
+  const status = toStatus(err);
+  if (status.code === 500 && !(err instanceof KubeError)) reply.log.error({ err }, 'unexpected error');
+  if (status.details?.retryAfterSeconds) reply.header('retry-after', String(status.details.retryAfterSeconds));
+  return reply.code(status.code).type(JSON_TYPE).send(JSON.stringify(status));
+}
+
+function isOpen(url: string): boolean {
+  const p = url.split('?')[0] ?? '';
+  const top = '/' + (p.split('/')[1] ?? '');
+  return OPEN_PATHS.has(top);
+}
+
+/**
+ * The HTTP server: HTTP/2 and HTTP/1.1 on one TLS port (ALPN), discovery/OpenAPI/health from memory, and the
+ * resource handler for everything under /apis/G/V.
+ */
+export function buildApp(o: AppOptions): FastifyInstance {
+  const app = Fastify({
+    http2: true,
+    https: { allowHTTP1: true, cert: o.tls.cert, key: o.tls.key, ...(o.tls.ca ? { ca: o.tls.ca } : {}) },
+    logger: o.logger ?? false,
+    disableRequestLogging: true,
+    // Kubernetes names may be up to 253 characters and proxied paths are long.
+    routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: true },
+    return503OnClosing: true,
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+
+  const { runtime } = o;
+  const discovery = buildDiscoveryDocuments(runtime.groupVersions);
+  const openapi = buildOpenApiDocuments(runtime.groupVersions);
+  const authenticate = createAuthenticate(o.authenticators, o.anonymous ?? false);
+  const gate = createGate(o.authorizer);
+
+  // Requests carry no bodies kubegate reads; accept any content type so write attempts reach the handler and
+  // get a proper 405 Status instead of a parser error.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1 << 20 }, (_req, _body, done) => done(null, undefined));
+
+  app.setErrorHandler((err, _req, reply) => {
+    const e = err as { statusCode?: number; message?: string };
+    if (!(err instanceof KubeError) && e.statusCode && e.statusCode < 500)
+      return sendStatus(reply, new KubeError(e.statusCode, e.statusCode === 413 ? 'RequestEntityTooLarge' : 'BadRequest', e.message ?? 'bad request'));
+    return sendStatus(reply, err);
+  });
+  app.setNotFoundHandler((_req, reply) => sendStatus(reply, pathNotFound()));
+
+  app.addHook('onRequest', async (req) => {
+    if (isOpen(req.url)) return;
+    req.user = await authenticate(req);
+  });
+
+  registerHealth(app, {
+    livez: [],
+    readyz: [
+      { name: 'store', check: () => (o.store.healthy() ? undefined : 'store unreachable') },
+      {
+        name: 'poll-started',
+        check: () => (runtime.collections.every((c) => c.poller.status.polls > 0 || c.view.synced) ? undefined : 'first polls pending'),
+      },
+    ],
+  });
+
+  const nonResource = (req: FastifyRequest) => gate(req, { verb: 'get', path: req.url.split('?')[0] ?? '/' });
+
+  app.get('/version', async (req, reply) => {
+    await nonResource(req);
+    return reply.type(JSON_TYPE).send({
+      major: '0',
+      minor: '1',
+      gitVersion: `v${o.version ?? '0.1.0'}`,
+      gitCommit: '',
+      gitTreeState: 'clean',
+      buildDate: '',
+      goVersion: `node${process.versions.node}`,
+      compiler: 'kubegate',
+      platform: `${process.platform}/${process.arch}`,
+    });
+  });
+
+  // Standalone clients also read /api (the core group); kubegate serves none of it. client-go tolerates 404.
+  app.get('/api', async (req) => {
+    await nonResource(req);
+    throw pathNotFound();
+  });
+
+  const sendDoc = (req: FastifyRequest, reply: FastifyReply, doc: { body: Buffer; etag: string; contentType: string }) => {
+    reply.header('etag', doc.etag).header('vary', 'Accept').header('cache-control', 'public');
+    if (req.headers['if-none-match'] === doc.etag) return reply.code(304).send();
+    return reply.type(doc.contentType).send(doc.body);
+  };
+
+  app.get('/apis', async (req, reply) => {
+    await nonResource(req);
+    const kind = negotiateDiscovery(req.headers.accept);
+    if (!kind) throw notAcceptable('only application/json and aggregated discovery (apidiscovery.k8s.io v2, v2beta1) are served');
+    return sendDoc(req, reply, kind === 'legacy' ? discovery.groupList : kind === 'v2' ? discovery.v2 : discovery.v2beta1);
+  });
+
+  app.get('/apis/:group', async (req, reply) => {
+    await nonResource(req);
+    const doc = discovery.groups.get((req.params as { group: string }).group);
+    if (!doc) throw pathNotFound();
+    return sendDoc(req, reply, doc);
+  });
+
+  app.get('/openapi/v2', async (req, reply) => {
+    await nonResource(req);
+    return sendDoc(req, reply, { ...openapi.v2, contentType: JSON_TYPE });
+  });
+  app.get('/openapi/v3', async (req, reply) => {
+    await nonResource(req);
+    return sendDoc(req, reply, { ...openapi.v3Root, contentType: JSON_TYPE });
+  });
+  app.get('/openapi/v3/*', async (req, reply) => {
+    await nonResource(req);
+    const key = ((req.params as { '*': string })['*'] ?? '').replace(/\/$/, '');
+    const doc = openapi.v3.get(key);
+    if (!doc) throw pathNotFound();
+    const hash = (req.query as { hash?: string }).hash;
+    if (hash !== undefined && doc.etag.replace(/"/g, '') === hash) reply.header('cache-control', 'public, immutable');
+    else if (hash !== undefined) return reply.redirect(`/openapi/v3/${key}?hash=${doc.etag.replace(/"/g, '')}`, 301);
+    reply.header('etag', doc.etag);
+    if (req.headers['if-none-match'] === doc.etag) return reply.code(304).send();
+    return reply.type(JSON_TYPE).send(doc.body);
+  });
+
+  const handler = createResourceHandler(runtime, gate, (g, v) => discovery.resourceLists.get(`${g}/${v}`)?.body);
+  app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/apis/:group/:version', handler });
+  app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/apis/:group/:version/*', handler });
+  return app;
+}

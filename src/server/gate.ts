@@ -1,0 +1,48 @@
+import type { FastifyRequest } from 'fastify';
+import { forbidden, serviceUnavailable, unauthorized } from '../k8s/errors.ts';
+import type { Authenticator, Authorizer, RequestAttributes, UserInfo } from '../auth/types.ts';
+import { forbiddenMessage, withAuthenticatedGroup } from '../auth/types.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user?: UserInfo;
+  }
+}
+
+/** Authorizes the request's user for `attrs`; throws 401/403/503 Status errors. */
+export type Gate = (req: FastifyRequest, attrs: RequestAttributes) => Promise<void>;
+
+export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
+
+/** Authentication for the onRequest hook: the first authenticator that recognises credentials wins. */
+export function createAuthenticate(authenticators: Authenticator[], anonymous: boolean) {
+  return async (req: FastifyRequest): Promise<UserInfo> => {
+    for (const a of authenticators) {
+      let u: UserInfo | null;
+      try {
+        u = await a.authenticate(req);
+      } catch {
+        // A credential that fails verification is a 401, never a fall-through to anonymous.
+        throw unauthorized();
+      }
+      if (u) return withAuthenticatedGroup(u);
+    }
+    if (anonymous) return ANONYMOUS;
+    throw unauthorized();
+  };
+}
+
+export function createGate(authorizer: Authorizer): Gate {
+  return async (req, attrs) => {
+    const user = req.user ?? ANONYMOUS;
+    let allowed: boolean;
+    let reason: string | undefined;
+    try {
+      ({ allowed, reason } = await authorizer.authorize(user, attrs));
+    } catch (err) {
+      // Fail closed, but as "try again" rather than a server bug.
+      throw serviceUnavailable(`authorization unavailable: ${err instanceof Error ? err.message : String(err)}`, 1);
+    }
+    if (!allowed) throw forbidden(forbiddenMessage(user, attrs, reason), attrs.resource, attrs.group, attrs.name);
+  };
+}

@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { LoadedAdapter } from '../config/adapters.ts';
+import type { KubegateConfig } from '../config/schema.ts';
+import { parseDuration } from '../sdk/duration.ts';
+import { createRuntime, type Runtime } from '../resources/runtime.ts';
+import { createStaticPolicyAuthorizer, createStaticTokenAuthenticator } from '../auth/static.ts';
+import { createMemoryStore } from '../store/memory.ts';
+import type { Store } from '../store/types.ts';
+import { adapterLogger, createLogger } from '../observability/log.ts';
+import { buildApp } from './app.ts';
+
+export interface GatewayOptions {
+  config: KubegateConfig;
+  adapters: LoadedAdapter[];
+  tls: { cert: string; key: string };
+  logger?: Logger;
+  /** Override the store (tests). */
+  store?: Store;
+}
+
+export interface Gateway {
+  app: FastifyInstance;
+  runtime: Runtime;
+  store: Store;
+  /** https://host:port */
+  url: string;
+  close(): Promise<void>;
+}
+
+const errorFrame = (code: number, reason: string, message: string): Buffer =>
+  Buffer.from(
+    `{"type":"ERROR","object":${JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code })}}\n`,
+  );
+
+/** Creates the store named by the config. */
+export async function createStore(config: KubegateConfig): Promise<Store> {
+  const type = config.store?.type ?? 'memory';
+  if (type === 'memory') return createMemoryStore();
+  throw new Error(`store.type: "${type}" is not available in this build`);
+}
+
+/** Starts kubegate: store, pollers, and the HTTPS server. */
+export async function startGateway(o: GatewayOptions): Promise<Gateway> {
+  const { config } = o;
+  const logger = o.logger ?? createLogger();
+  const store = o.store ?? (await createStore(config));
+  const w = config.watch ?? {};
+  const runtime = createRuntime(o.adapters, {
+    store,
+    log: adapterLogger(logger),
+    watch: {
+      bookmarkIntervalMs: parseDuration(w.bookmarkInterval ?? '60s', 'watch.bookmarkInterval'),
+      maxEvents: w.maxEvents ?? 10_000,
+      maxEventAgeMs: parseDuration(w.maxEventAge ?? '15m', 'watch.maxEventAge'),
+      maxBufferedBytes: w.maxBufferedBytes ?? 4 << 20,
+    },
+    errorFrame,
+  });
+  const auth = config.auth ?? {};
+  const tokens = (auth.tokens ?? []).map((t) => {
+    const token = t.token ?? (t.tokenEnv ? process.env[t.tokenEnv] : undefined);
+    if (!token) throw new Error(`auth.tokens: the token of user "${t.user}" is empty (token or tokenEnv)`);
+    return { token, user: t.user, ...(t.uid ? { uid: t.uid } : {}), ...(t.groups ? { groups: t.groups } : {}) };
+  });
+  const app = buildApp({
+    runtime,
+    store,
+    authenticators: [createStaticTokenAuthenticator(tokens)],
+    authorizer: createStaticPolicyAuthorizer(auth.policy ?? []),
+    anonymous: auth.anonymous ?? false,
+    tls: o.tls,
+    logger,
+  });
+  await runtime.start();
+  const host = config.server?.host ?? '127.0.0.1';
+  const port = config.server?.port ?? 8443;
+  await app.listen({ host, port });
+  const addr = app.server.address();
+  const actualPort = addr && typeof addr === 'object' ? addr.port : port;
+  const url = `https://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+  return {
+    app,
+    runtime,
+    store,
+    url,
+    async close() {
+      for (const c of runtime.collections) c.hub.closeAll(0, '', '');
+      await runtime.stop();
+      await app.close();
+      await store.close();
+    },
+  };
+}

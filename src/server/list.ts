@@ -1,0 +1,107 @@
+import { encodeContinueToken } from '../k8s/continue.ts';
+import { expired, timeout } from '../k8s/errors.ts';
+import type { ListOptions } from '../k8s/params.ts';
+import type { ObjectEntry } from '../resources/entry.ts';
+import type { Collection } from '../resources/runtime.ts';
+
+/** How long a request for a resourceVersion this replica has not reached yet waits before 504. */
+export const FUTURE_RV_WAIT_MS = 3000;
+
+export interface Selected {
+  entries: readonly ObjectEntry[];
+  rv: number;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+/** A predicate for namespace + label + field selectors, or undefined when everything matches. */
+export function objectFilter(
+  c: Collection,
+  namespace: string | undefined,
+  o: Pick<ListOptions, 'labelSelector' | 'fieldSelector'>,
+): ((e: ObjectEntry) => boolean) | undefined {
+  const ls = o.labelSelector.empty ? undefined : o.labelSelector;
+  const fs = o.fieldSelector.empty ? undefined : o.fieldSelector;
+  if (!ls && !fs && namespace === undefined) return undefined;
+  return (e) =>
+    (namespace === undefined || e.obj.metadata.namespace === namespace) &&
+    (!ls || ls.matches(e.obj.metadata.labels)) &&
+    (!fs || fs.matches((f) => c.field(e, f)));
+}
+
+/** Waits briefly for a resourceVersion from the future, then answers 504 as the apiserver does. */
+export async function awaitResourceVersion(c: Collection, rv: number): Promise<void> {
+  if (rv <= c.view.rv) return;
+  if (await c.view.waitFor(rv, FUTURE_RV_WAIT_MS)) return;
+  throw timeout(`Too large resource version: ${rv}, current: ${c.view.rv}`, 'ResourceVersionTooLarge');
+}
+
+function lowerBound(entries: readonly ObjectEntry[], key: string): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((entries[mid] as ObjectEntry).key < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The snapshot a list reads, per WIRE.md §5 (resourceVersion, resourceVersionMatch, continue). */
+async function snapshotFor(c: Collection, o: ListOptions): Promise<{ rv: number; entries: readonly ObjectEntry[] }> {
+  const { view } = c;
+  if (o.continue) {
+    const snap = view.snapshotAt(o.continue.rv);
+    if (!snap) {
+      throw expired(
+        'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+      );
+    }
+    return { rv: o.continue.rv, entries: snap };
+  }
+  const rv = o.resourceVersion;
+  if (rv !== undefined && rv > 0) {
+    if (o.resourceVersionMatch === 'Exact') {
+      if (rv > view.rv) await awaitResourceVersion(c, rv);
+      const snap = view.snapshotAt(rv);
+      if (!snap) throw expired(`too old resource version: ${rv} (${view.logStartRv})`);
+      return { rv, entries: snap };
+    }
+    await awaitResourceVersion(c, rv);
+  }
+  return { rv: view.rv, entries: view.sorted() };
+}
+
+/** Selects one page of a list. */
+export async function selectList(c: Collection, namespace: string | undefined, o: ListOptions): Promise<Selected> {
+  const { rv, entries } = await snapshotFor(c, o);
+  const filter = objectFilter(c, undefined, o);
+  let start = 0;
+  let end = entries.length;
+  if (namespace !== undefined) {
+    // Keys are `namespace/name`, sorted: one namespace is a contiguous range.
+    start = lowerBound(entries, `${namespace}/`);
+    end = lowerBound(entries, `${namespace}0`); // '0' is the character after '/'
+  }
+  if (o.continue) start = Math.max(start, lowerBound(entries, o.continue.key + '\u0000'));
+  const limit = o.limit && o.limit > 0 ? o.limit : Infinity;
+  if (!filter && limit === Infinity && start === 0 && end === entries.length) return { entries, rv };
+  const out: ObjectEntry[] = [];
+  let i = start;
+  for (; i < end && out.length < limit; i++) {
+    const e = entries[i] as ObjectEntry;
+    if (!filter || filter(e)) out.push(e);
+  }
+  if (i < end && out.length >= limit) {
+    // Is anything left that matches? Only then hand out a continue token.
+    let more = !filter;
+    for (let j = i; !more && j < end; j++) more = filter?.(entries[j] as ObjectEntry) ?? true;
+    if (more) {
+      const last = out[out.length - 1] as ObjectEntry;
+      const sel: Selected = { entries: out, rv, continue: encodeContinueToken({ rv, key: last.key }) };
+      if (!filter) sel.remainingItemCount = end - i;
+      return sel;
+    }
+  }
+  return { entries: out, rv };
+}

@@ -1,0 +1,112 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { KubeError, badRequest, methodNotAllowed, notFound, pathNotFound, serviceUnavailable } from '../k8s/errors.ts';
+import { negotiate } from '../k8s/negotiate.ts';
+import { parseListOptions, type ListOptions } from '../k8s/params.ts';
+import { parseResourcePath, requestVerb } from '../k8s/paths.ts';
+import type { Collection, Runtime } from '../resources/runtime.ts';
+import type { IncludeObject } from '../resources/encode.ts';
+import { objectKey } from '../resources/entry.ts';
+import { selectList } from './list.ts';
+import { serveWatch } from './watch.ts';
+import type { Gate } from './gate.ts';
+
+const JSON_TYPE = 'application/json';
+
+/** How long a request waits for a collection's first poll before answering 503. */
+const FIRST_POLL_WAIT_MS = 5000;
+
+function age(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  return `${Math.round(s / 3600)}h`;
+}
+
+/** The Warning kubectl prints when the data is stale (WIRE.md §7; text truncated like the apiserver). */
+export function staleWarning(c: Collection, now = Date.now()): string | undefined {
+  const st = c.poller.status;
+  if (!st.lastError || st.lastSuccess === undefined) return undefined;
+  const text = `${c.adapter}: upstream unavailable (${st.lastError}), serving data from ${age(now - st.lastSuccess)} ago`
+    .replace(/["\\]/g, "'")
+    .slice(0, 256);
+  return `299 - "${text}"`;
+}
+
+async function ensureData(c: Collection): Promise<void> {
+  if (c.view.synced) return;
+  await Promise.race([c.poller.ready(), new Promise((r) => setTimeout(r, FIRST_POLL_WAIT_MS).unref())]);
+  if (c.view.synced) return;
+  const cause = c.poller.status.lastError ?? 'the first poll has not finished';
+  throw serviceUnavailable(
+    `${c.adapter}: no data for ${c.info.plural}.${c.info.group} yet: upstream unavailable: ${cause}`,
+    Math.max(1, Math.ceil(c.pollIntervalMs / 1000)),
+  );
+}
+
+/** Handles every request under /apis/<group>/<version>/. */
+export function createResourceHandler(runtime: Runtime, gate: Gate, discoveryFor: (g: string, v: string) => Buffer | undefined) {
+  return async function handle(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    const url = req.url;
+    const q = url.indexOf('?');
+    const rp = parseResourcePath(q >= 0 ? url.slice(0, q) : url);
+    if (!rp || !runtime.hasGroupVersion(rp.group, rp.version)) throw pathNotFound();
+    const method = req.method;
+    if (rp.resource === '') {
+      await gate(req, { verb: requestVerb(method, false, false).toLowerCase(), path: url.split('?')[0] ?? '/' });
+      if (method !== 'GET' && method !== 'HEAD') throw new KubeError(405, 'MethodNotAllowed', `${method} is not supported on the discovery document`);
+      const doc = discoveryFor(rp.group, rp.version);
+      if (!doc) throw pathNotFound();
+      return reply.type(JSON_TYPE).send(doc);
+    }
+    const c = runtime.find(rp.group, rp.version, rp.resource);
+    if (!c) throw pathNotFound(`the server could not find the requested resource (${rp.resource}.${rp.group})`);
+    const { info } = c;
+    if (info.namespaced ? rp.namespace === undefined && rp.name !== undefined : rp.namespace !== undefined)
+      throw pathNotFound();
+    if (rp.subresource !== undefined && !(rp.subresource === 'status' && rp.rest === undefined)) throw pathNotFound();
+    if (rp.name === '') throw badRequest('resource name may not be empty');
+    const opts: ListOptions = parseListOptions(req.query as Record<string, string | string[] | undefined>, c.supportedFields);
+    const verb = requestVerb(method, rp.name !== undefined, opts.watch);
+    const name = rp.name ?? opts.fieldSelector.exactName();
+    await gate(req, {
+      verb,
+      group: info.group,
+      version: info.version,
+      resource: info.plural,
+      ...(rp.subresource !== undefined ? { subresource: rp.subresource } : {}),
+      ...(rp.namespace !== undefined ? { namespace: rp.namespace } : {}),
+      ...(name !== undefined ? { name } : {}),
+    });
+    if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(verb, info.plural, info.group);
+    const format = negotiate(req.headers.accept);
+    await ensureData(c);
+    const warning = staleWarning(c);
+    if (warning) reply.header('warning', warning);
+
+    if (opts.watch) {
+      if (rp.name !== undefined) {
+        // Legacy single-object watch path: same as a watch with fieldSelector=metadata.name=<name>.
+        opts.fieldSelector = { ...opts.fieldSelector, empty: false, matches: (get) => get('metadata.name') === rp.name };
+      }
+      return serveWatch(c, rp.namespace, opts, format, reply);
+    }
+    const inc: IncludeObject = opts.includeObject;
+    if (rp.name !== undefined) {
+      const e = c.view.get(objectKey(rp.namespace, rp.name));
+      if (!e) throw notFound(info.plural, info.group, rp.name);
+      const body = format.kind === 'table' ? c.encoder.objectTable(e, format.version, inc) : e.json;
+      return reply.type(JSON_TYPE).send(body);
+    }
+    const sel = await selectList(c, rp.namespace, opts);
+    const meta = {
+      resourceVersion: sel.rv,
+      ...(sel.continue ? { continue: sel.continue } : {}),
+      ...(sel.remainingItemCount !== undefined ? { remainingItemCount: sel.remainingItemCount } : {}),
+    };
+    const body =
+      format.kind === 'table'
+        ? c.encoder.listTable(sel.entries, meta, format.version, inc)
+        : c.encoder.listJson(sel.entries, meta);
+    return reply.type(JSON_TYPE).send(body);
+  };
+}
