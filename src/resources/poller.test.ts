@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { defineResource } from '../sdk/define.ts';
+import type { ObjectInput } from '../sdk/types.ts';
+import { createMemoryStore } from '../store/memory.ts';
+import { CollectionView } from './view.ts';
+import { Poller } from './poller.ts';
+
+function setup(initial: ObjectInput[] | (() => ObjectInput[]), guard?: { maxDeleteRatio?: number }) {
+  let items = typeof initial === 'function' ? initial : () => initial;
+  let fail: string | undefined;
+  const resource = defineResource<unknown>({
+    kind: 'Thing',
+    plural: 'things',
+    scope: 'Namespaced',
+    mode: 'mirror',
+    schema: {},
+    ...(guard ? { deleteGuard: guard } : {}),
+    list: (ctx) => {
+      if (fail) return Promise.reject(new Error(fail));
+      const out = items();
+      for (const x of out) if (x.name === 'bad') ctx.skip('bad item');
+      return Promise.resolve(out.filter((x) => x.name !== 'bad'));
+    },
+  });
+  const store = createMemoryStore();
+  const view = new CollectionView({ maxEvents: 100, maxEventAgeMs: 60_000, maxSnapshots: 4 });
+  store.subscribe('g/things', view.rv, { onEvents: (e) => view.apply(e), onReset: (s) => view.reset(s) });
+  const log = { debug() {}, info() {}, warn() {}, error() {} };
+  const poller = new Poller({
+    adapter: 'test', group: 'g.example.com', version: 'v1', collection: 'g/things', resource, config: {},
+    intervalMs: 1000, view, store, holder: 'me', leaseTtlMs: 10_000, fetch: fetch, log,
+  });
+  return {
+    view, poller,
+    set: (f: () => ObjectInput[]) => (items = f),
+    fail: (m: string | undefined) => (fail = m),
+  };
+}
+
+const thing = (name: string, v = 1, ns = 'a'): ObjectInput => ({ name, namespace: ns, labels: { v }, status: { v } });
+
+describe('Poller', () => {
+  it('adds, modifies only on content change, and deletes', async () => {
+    const t = setup([thing('x'), thing('y'), thing('z'), thing('w')]);
+    await t.poller.pollNow();
+    expect(t.view.size).toBe(4);
+    const rv1 = t.view.rv;
+    const x1 = t.view.get('a/x');
+    await t.poller.pollNow();
+    expect(t.view.rv).toBe(rv1); // nothing changed: no new resourceVersion
+    t.set(() => [thing('x', 2), thing('y'), thing('z'), thing('w'), thing('v')]);
+    await t.poller.pollNow();
+    const x2 = t.view.get('a/x');
+    expect(Number(x2?.obj.metadata.resourceVersion)).toBeGreaterThan(Number(x1?.obj.metadata.resourceVersion));
+    expect(x2?.obj.metadata.uid).toBe(x1?.obj.metadata.uid);
+    expect(x2?.obj.metadata.creationTimestamp).toBe(x1?.obj.metadata.creationTimestamp);
+    expect(t.view.get('a/y')?.rv).toBe(t.view.get('a/y')?.rv);
+    const events = t.view.eventsAfter(rv1) ?? [];
+    expect(events.map((e) => `${e.type} ${e.entry.key}`)).toEqual(['MODIFIED a/x', 'ADDED a/v']);
+    t.set(() => [thing('x', 2), thing('y'), thing('z'), thing('v')]);
+    await t.poller.pollNow();
+    expect(t.view.get('a/w')).toBeUndefined();
+  });
+
+  it('keeps the snapshot on a failed poll and reports the failure', async () => {
+    const t = setup([thing('x')]);
+    await t.poller.pollNow();
+    t.fail('upstream said 503');
+    await t.poller.pollNow();
+    expect(t.view.size).toBe(1);
+    expect(t.poller.status.lastError).toBe('upstream said 503');
+    expect(t.poller.status.consecutiveFailures).toBe(1);
+    t.fail(undefined);
+    await t.poller.pollNow();
+    expect(t.poller.status.lastError).toBeUndefined();
+  });
+
+  it('refuses a poll that would delete more than maxDeleteRatio (flapping upstream)', async () => {
+    const t = setup(() => Array.from({ length: 10 }, (_, i) => thing(`n${i}`)), { maxDeleteRatio: 0.3 });
+    await t.poller.pollNow();
+    t.set(() => []);
+    await t.poller.pollNow();
+    expect(t.view.size).toBe(10);
+    expect(t.poller.status.lastError).toMatch(/refusing to delete 10/);
+    t.set(() => Array.from({ length: 8 }, (_, i) => thing(`n${i}`)));
+    await t.poller.pollNow();
+    expect(t.view.size).toBe(8);
+  });
+
+  it('skips bad items (missing namespace, duplicates, reported by the adapter) without failing the poll', async () => {
+    const t = setup([thing('x'), { name: 'nons' }, thing('x'), { name: 'bad', namespace: 'a' }, thing('y')]);
+    await t.poller.pollNow();
+    expect(t.view.sorted().map((e) => e.key)).toEqual(['a/x', 'a/y']);
+    expect(t.poller.status.skipped).toHaveLength(3);
+  });
+
+  it('sanitizes names and labels and uses the upstream creation time', async () => {
+    const t = setup([{ name: 'Web Server #1', namespace: 'Team A', labels: { 'bad key!': 'x', ok: 'with space' }, creationTimestamp: '2024-05-01T10:00:00.123Z' }]);
+    await t.poller.pollNow();
+    const e = t.view.sorted()[0];
+    expect(e?.obj.metadata.name).toMatch(/^web-server-1-[0-9a-f]{8}$/);
+    expect(e?.obj.metadata.namespace).toMatch(/^team-a-[0-9a-f]{8}$/);
+    expect(e?.obj.metadata.creationTimestamp).toBe('2024-05-01T10:00:00Z');
+    expect(e?.obj.metadata.labels?.ok).toMatch(/^with-space-/);
+  });
+});
