@@ -68,11 +68,14 @@ export function sanitizeLabels(
 /** Makes an upstream id a DNS subdomain name (lower-cased; other characters become `-`; hash suffix if changed). */
 export function sanitizeName(id: string): string {
   if (DNS_SUBDOMAIN.test(id)) return id;
+  // Each dot-separated part must be a DNS label: alphanumeric at both ends.
   let s = id
     .toLowerCase()
     .replace(/[^a-z0-9.-]+/g, '-')
-    .replace(/\.{2,}/g, '.')
-    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+    .split('.')
+    .map((part) => part.replace(/^-+|-+$/g, ''))
+    .filter(Boolean)
+    .join('.');
   const suffix = shortHash(id);
   s = s.slice(0, 200).replace(/[^a-z0-9]+$/, '');
   return s ? `${s}-${suffix}` : suffix;
