@@ -1,29 +1,60 @@
 import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  CircuitState,
   ConsecutiveBreaker,
+  DelegateBackoff,
   ExponentialBackoff,
+  bulkhead,
   circuitBreaker,
   handleWhen,
   retry,
-  wrap,
-  BrokenCircuitError,
-  CircuitState,
+  type IBackoff,
+  type IRetryBackoffContext,
 } from 'cockatiel';
 import type { UpstreamFetch } from '../sdk/types.ts';
+import { createTokenBucket } from './token-bucket.ts';
 
+/** Every knob of an adapter's upstream policy (config: `adapters[].resilience`). */
 export interface ResilienceOptions {
-  adapter: string;
   /** Per-attempt deadline (ms). */
   timeoutMs: number;
-  /** Attempts after the first, for idempotent calls. */
+  /** Overall deadline for one call including retries and waits (ms); keep well under the aggregator's 60 s. */
+  deadlineMs: number;
+  /** Attempts after the first, for idempotent calls (GET/HEAD). */
   retries: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
   /** Consecutive failures that open the breaker. */
   breakerThreshold: number;
   /** How long the breaker stays open before a half-open probe (ms). */
   halfOpenAfterMs: number;
-  baseFetch?: typeof fetch;
+  /** Calls in flight at once, and calls allowed to queue for a slot. */
+  maxConcurrent: number;
+  maxQueued: number;
+  /** Token bucket on upstream calls: calls per second and burst. 0 disables. */
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  /** Largest response body accepted (bytes). */
+  maxResponseBytes: number;
 }
 
-/** A failed upstream call; its message never includes the URL's query (credentials often live there). */
+export const DEFAULT_RESILIENCE: ResilienceOptions = {
+  timeoutMs: 10_000,
+  deadlineMs: 25_000,
+  retries: 2,
+  backoffInitialMs: 200,
+  backoffMaxMs: 5_000,
+  breakerThreshold: 5,
+  halfOpenAfterMs: 15_000,
+  maxConcurrent: 8,
+  maxQueued: 64,
+  rateLimitPerSecond: 20,
+  rateLimitBurst: 40,
+  maxResponseBytes: 32 << 20,
+};
+
+/** A failed upstream call; its message never includes the URL's query or headers (credentials live there). */
 export class UpstreamError extends Error {
   override name = 'UpstreamError';
   readonly status: number | undefined;
@@ -35,12 +66,22 @@ export class UpstreamError extends Error {
   }
 }
 
-const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
+/** What the policy reports, for metrics. */
+export interface UpstreamEvents {
+  onRequest?(outcome: string, ms: number): void;
+  onRetry?(): void;
+  onRateLimited?(ms: number): void;
+  onBreakerState?(state: BreakerState): void;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export interface UpstreamClient {
   fetch: UpstreamFetch;
-  breakerState(): 'closed' | 'open' | 'half-open';
+  breakerState(): BreakerState;
 }
+
+const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 
 function describe(url: string | URL): string {
   try {
@@ -51,49 +92,116 @@ function describe(url: string | URL): string {
   }
 }
 
+/** `Retry-After` as seconds or an HTTP date, in ms; capped at an hour. */
+export function parseRetryAfter(v: string | null, now = Date.now()): number | undefined {
+  if (!v) return undefined;
+  if (/^\d+$/.test(v.trim())) return Math.min(Number(v) * 1000, 3_600_000);
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.min(Math.max(0, t - now), 3_600_000);
+}
+
+const sleep = (ms: number, signal?: AbortSignal | null) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason as Error);
+    }, { once: true });
+  });
+
+/** Counts bytes of a body and errors past the limit, so a huge upstream answer cannot exhaust memory. */
+function limitBody(res: Response, max: number, what: string): Response {
+  const len = Number(res.headers.get('content-length') ?? NaN);
+  if (len > max) throw new UpstreamError(`${what} answered ${len} bytes, more than the limit of ${max}`);
+  if (!res.body) return res;
+  let seen = 0;
+  const counted = res.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, ctl) {
+        seen += chunk.byteLength;
+        if (seen > max) ctl.error(new UpstreamError(`${what} answered more than the limit of ${max} bytes`));
+        else ctl.enqueue(chunk);
+      },
+    }),
+  );
+  return new Response(counted, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
 /**
- * The adapter's fetch: per-attempt deadline by timer (one setTimeout that aborts the request — cheaper than a
- * composed AbortSignal per call), retries with exponential backoff and jitter for GET/HEAD on network errors
- * and 408/429/5xx, and a consecutive-failure circuit breaker.
+ * The adapter's fetch, outermost first: rate limit (token bucket) → bulkhead → circuit breaker → retry
+ * (exponential backoff with jitter, GET/HEAD only, honouring Retry-After) → per-attempt deadline.
+ *
+ * The per-attempt deadline is one timer that aborts the request: measured cheaper than cockatiel's
+ * `timeout()` policy, which builds a linked AbortSignal per call (see BENCHMARKS.md).
  */
-export function createUpstreamClient(o: ResilienceOptions): UpstreamClient {
-  const base = o.baseFetch ?? globalThis.fetch;
-  const breaker = circuitBreaker(handleWhen((e) => e instanceof UpstreamError), {
+export function createUpstreamClient(opts: Partial<ResilienceOptions> & { baseFetch?: typeof fetch; events?: UpstreamEvents } = {}): UpstreamClient {
+  const o: ResilienceOptions = { ...DEFAULT_RESILIENCE, ...opts };
+  const base = opts.baseFetch ?? globalThis.fetch;
+  const ev = opts.events ?? {};
+  const bucket = o.rateLimitPerSecond > 0 ? createTokenBucket({ rate: o.rateLimitPerSecond, burst: o.rateLimitBurst }) : undefined;
+  /** The upstream asked us (429/503 Retry-After) not to call before this time. */
+  let holdUntil = 0;
+
+  const breaker = circuitBreaker(handleWhen((e) => e instanceof UpstreamError && e.status !== 404), {
     halfOpenAfter: o.halfOpenAfterMs,
     breaker: new ConsecutiveBreaker(o.breakerThreshold),
   });
+  const toState = (s: CircuitState): BreakerState =>
+    s === CircuitState.Open || s === CircuitState.Isolated ? 'open' : s === CircuitState.HalfOpen ? 'half-open' : 'closed';
+  breaker.onStateChange((s) => ev.onBreakerState?.(toState(s)));
+  const pool = bulkhead(o.maxConcurrent, o.maxQueued);
+  const exponential = new ExponentialBackoff({ initialDelay: o.backoffInitialMs, maxDelay: o.backoffMaxMs });
+  const backoff = new DelegateBackoff<IRetryBackoffContext<unknown>, IBackoff<IRetryBackoffContext<unknown>> | undefined>(
+    (ctx, state) => {
+      const next = (state ?? exponential).next(ctx);
+      const err = 'error' in ctx.result ? ctx.result.error : undefined;
+      const ra = err instanceof UpstreamError ? (err.retryAfterMs ?? 0) : 0;
+      return { delay: Math.max(next.duration, ra), state: next };
+    },
+  );
   const retryPolicy = retry(
     handleWhen((e) => e instanceof UpstreamError && (e.status === undefined || RETRYABLE.has(e.status))),
-    { maxAttempts: o.retries, backoff: new ExponentialBackoff({ initialDelay: 200, maxDelay: 5000 }) },
+    { maxAttempts: o.retries, backoff },
   );
-  const policy = wrap(breaker, retryPolicy);
+  retryPolicy.onRetry(() => ev.onRetry?.());
 
-  const attempt = async (input: string | URL, init: RequestInit | undefined): Promise<Response> => {
+  const attempt = async (input: string | URL, init: RequestInit | undefined, deadline: number): Promise<Response> => {
+    const what = describe(input);
+    const now = Date.now();
+    if (holdUntil > now) {
+      if (holdUntil >= deadline) throw new UpstreamError(`${what} asked to wait ${Math.ceil((holdUntil - now) / 1000)}s (Retry-After)`, 429, holdUntil - now);
+      await sleep(holdUntil - now, init?.signal);
+    }
+    const budget = Math.min(o.timeoutMs, deadline - Date.now());
+    if (budget <= 0) throw new UpstreamError(`${what}: deadline of ${o.deadlineMs}ms exceeded`);
     const ac = new AbortController();
     const outer = init?.signal;
     const onAbort = (): void => ac.abort(outer?.reason);
     outer?.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => ac.abort(new Error('deadline')), o.timeoutMs);
+    const timer = setTimeout(() => ac.abort(new Error('deadline')), budget);
+    const t0 = performance.now();
     try {
-      const res = await base(input, { ...init, signal: ac.signal });
-      if (!res.ok && RETRYABLE.has(res.status)) {
-        const ra = res.headers.get('retry-after');
-        const body = await res.text().catch(() => '');
-        const reason = /"reason"\s*:\s*"([^"]{1,200})"/.exec(body)?.[1];
-        throw new UpstreamError(
-          `${describe(input)} answered ${res.status}${reason ? `: ${reason}` : ''}`,
-          res.status,
-          ra && /^\d+$/.test(ra) ? Number(ra) * 1000 : undefined,
-        );
+      const res = await base(input, { ...init, signal: ac.signal, redirect: 'manual' });
+      if (!res.ok) {
+        const ra = parseRetryAfter(res.headers.get('retry-after'));
+        if (ra !== undefined && (res.status === 429 || res.status === 503)) holdUntil = Math.max(holdUntil, Date.now() + ra);
+        if (RETRYABLE.has(res.status) || res.status >= 300) {
+          const body = await res.text().catch(() => '');
+          const reason = /"(?:reason|message|error)"\s*:\s*"([^"]{1,200})"/.exec(body)?.[1];
+          ev.onRequest?.(String(res.status), performance.now() - t0);
+          throw new UpstreamError(`${what} answered ${res.status}${reason ? `: ${reason}` : ''}`, res.status, ra);
+        }
       }
-      return res;
+      ev.onRequest?.(String(res.status), performance.now() - t0);
+      return limitBody(res, o.maxResponseBytes, what);
     } catch (err) {
       if (err instanceof UpstreamError) throw err;
-      if (ac.signal.aborted && !outer?.aborted)
-        throw new UpstreamError(`${describe(input)} did not answer within ${o.timeoutMs}ms`);
       if (outer?.aborted) throw err;
+      const outcome = ac.signal.aborted ? 'timeout' : 'error';
+      ev.onRequest?.(outcome, performance.now() - t0);
+      if (ac.signal.aborted) throw new UpstreamError(`${what} did not answer within ${budget}ms`);
       const cause = (err as { cause?: { code?: string } }).cause?.code;
-      throw new UpstreamError(`${describe(input)} unreachable${cause ? ` (${cause})` : ''}`);
+      throw new UpstreamError(`${what} unreachable${cause ? ` (${cause})` : ''}`);
     } finally {
       clearTimeout(timer);
       outer?.removeEventListener('abort', onAbort);
@@ -102,19 +210,27 @@ export function createUpstreamClient(o: ResilienceOptions): UpstreamClient {
 
   return {
     async fetch(input, init) {
+      const deadline = Date.now() + o.deadlineMs;
+      if (bucket) {
+        const wait = bucket.take();
+        if (wait > 0) {
+          ev.onRateLimited?.(wait);
+          if (Date.now() + wait >= deadline) throw new UpstreamError(`${describe(input)}: rate limit (${o.rateLimitPerSecond}/s) exceeded`, 429);
+          await sleep(wait, init?.signal);
+        }
+      }
       const method = (init?.method ?? 'GET').toUpperCase();
+      const idempotent = method === 'GET' || method === 'HEAD';
       try {
-        if (method !== 'GET' && method !== 'HEAD') return await breaker.execute(() => attempt(input, init));
-        return await policy.execute(() => attempt(input, init));
+        return await pool.execute(() =>
+          breaker.execute(() => (idempotent ? retryPolicy.execute(() => attempt(input, init, deadline)) : attempt(input, init, deadline))),
+        );
       } catch (err) {
-        if (err instanceof BrokenCircuitError)
-          throw new UpstreamError(`circuit breaker open after ${o.breakerThreshold} consecutive failures`);
+        if (err instanceof BrokenCircuitError) throw new UpstreamError(`circuit breaker open after ${o.breakerThreshold} consecutive failures`, 503);
+        if (err instanceof BulkheadRejectedError) throw new UpstreamError(`too many concurrent upstream calls (${o.maxConcurrent} running, ${o.maxQueued} queued)`, 503);
         throw err;
       }
     },
-    breakerState() {
-      const s = breaker.state;
-      return s === CircuitState.Open || s === CircuitState.Isolated ? 'open' : s === CircuitState.HalfOpen ? 'half-open' : 'closed';
-    },
+    breakerState: () => toState(breaker.state),
   };
 }

@@ -6,7 +6,9 @@ import type { AdapterLogger, MirrorResource } from '../sdk/types.ts';
 import { parseDuration } from '../sdk/duration.ts';
 import type { Store } from '../store/types.ts';
 import type { ObjectEntry } from './entry.ts';
-import { createUpstreamClient, type UpstreamClient } from '../resilience/fetch.ts';
+import { createUpstreamClient, type ResilienceOptions, type UpstreamClient, type UpstreamEvents } from '../resilience/fetch.ts';
+import type { AdapterEntry } from '../config/schema.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { CollectionView } from './view.ts';
 import { Poller } from './poller.ts';
 import { WatchHub } from './watch.ts';
@@ -19,6 +21,9 @@ export interface RuntimeOptions {
   /** Identity of this replica for poll leases. */
   holder?: string;
   errorFrame: (code: number, reason: string, message: string) => Buffer;
+  /** Metrics hooks per adapter. */
+  upstreamEvents?: (adapter: string) => UpstreamEvents;
+  metrics?: Pick<Metrics, 'poll' | 'skipped' | 'watchEvent'>;
 }
 
 /** Everything kubegate keeps about one served collection. */
@@ -85,13 +90,7 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
   for (const a of adapters) {
     const { definition: def, entry } = a;
     const log = o.log.child ? o.log.child({ adapter: entry.name }) : o.log;
-    const upstream = createUpstreamClient({
-      adapter: entry.name,
-      timeoutMs: entry.timeout !== undefined ? parseDuration(entry.timeout, 'timeout') : 10_000,
-      retries: 2,
-      breakerThreshold: 5,
-      halfOpenAfterMs: 10_000,
-    });
+    const upstream = createUpstreamClient({ ...resilienceOptions(entry.resilience), ...(o.upstreamEvents ? { events: o.upstreamEvents(entry.name) } : {}) });
     const gv: GroupVersionInfo = { group: def.group, version: def.version, resources: [] };
     for (const r of def.resources as MirrorResource<unknown>[]) {
       const info = resourceInfo(def.group, def.version, r);
@@ -117,7 +116,22 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
         leaseTtlMs: Math.max(3 * pollIntervalMs, 10_000),
         fetch: upstream.fetch,
         log,
+        onPoll: (ok, ms, n) => {
+          o.metrics?.poll(entry.name, r.plural, ok, ms / 1000, n);
+          if (ok && poller.status.skipped.length > 0) o.metrics?.skipped(entry.name, r.plural, poller.status.skipped.length);
+        },
       });
+      if (o.metrics) {
+        const m = o.metrics;
+        view.subscribe({
+          onEvents: (events) => {
+            const counts: Record<string, number> = {};
+            for (const e of events) counts[e.type] = (counts[e.type] ?? 0) + 1;
+            for (const [t, n] of Object.entries(counts)) m.watchEvent(r.plural, t, n);
+          },
+          onReset: () => undefined,
+        });
+      }
       const hub = new WatchHub(view, {
         bookmarkIntervalMs: o.watch.bookmarkIntervalMs,
         maxBufferedBytes: o.watch.maxBufferedBytes,
@@ -187,4 +201,27 @@ function fieldGetter(): (e: ObjectEntry, field: string) => string | undefined {
     for (const k of p) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
     return v === undefined || v === null ? undefined : typeof v === 'object' ? undefined : String(v as string);
   };
+}
+
+/** Maps `adapters[].resilience` (durations as strings) to the policy's options. */
+export function resilienceOptions(r: AdapterEntry['resilience']): Partial<ResilienceOptions> {
+  if (!r) return {};
+  const d = (v: string | number | undefined, what: string) => (v === undefined ? undefined : parseDuration(v, `resilience.${what}`));
+  const out: Partial<ResilienceOptions> = {};
+  const set = <K extends keyof ResilienceOptions>(k: K, v: ResilienceOptions[K] | undefined) => {
+    if (v !== undefined) out[k] = v;
+  };
+  set('timeoutMs', d(r.timeout, 'timeout'));
+  set('deadlineMs', d(r.deadline, 'deadline'));
+  set('retries', r.retries);
+  set('backoffInitialMs', d(r.backoffInitial, 'backoffInitial'));
+  set('backoffMaxMs', d(r.backoffMax, 'backoffMax'));
+  set('breakerThreshold', r.breakerThreshold);
+  set('halfOpenAfterMs', d(r.halfOpenAfter, 'halfOpenAfter'));
+  set('maxConcurrent', r.maxConcurrent);
+  set('maxQueued', r.maxQueued);
+  set('rateLimitPerSecond', r.rateLimitPerSecond);
+  set('rateLimitBurst', r.rateLimitBurst);
+  set('maxResponseBytes', r.maxResponseBytes);
+  return out;
 }

@@ -5,6 +5,7 @@ import { buildDiscoveryDocuments, negotiateDiscovery } from '../k8s/discovery.ts
 import { buildOpenApiDocuments } from '../k8s/openapi.ts';
 import type { Runtime } from '../resources/runtime.ts';
 import type { Store } from '../store/types.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { createAuthenticate, createGate } from './gate.ts';
 import { registerHealth } from './health.ts';
 import { createResourceHandler } from './resources.ts';
@@ -18,6 +19,7 @@ export interface AppOptions {
   tls: { cert: string; key: string; ca?: string };
   logger?: boolean | object;
   version?: string;
+  metrics?: Metrics;
 }
 
 const JSON_TYPE = 'application/json';
@@ -88,6 +90,19 @@ export function buildApp(o: AppOptions): FastifyInstance {
 
   const nonResource = (req: FastifyRequest) => gate(req, { verb: 'get', path: req.url.split('?')[0] ?? '/' });
 
+  const metrics = o.metrics;
+  if (metrics) {
+    app.addHook('onResponse', (req, reply, done) => {
+      const a = req.kubeAttrs;
+      if (a) metrics.http(a.verb, a.resource ?? '', reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
+    app.get('/metrics', async (req, reply) => {
+      await nonResource(req);
+      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
+
   app.get('/version', async (req, reply) => {
     await nonResource(req);
     return reply.type(JSON_TYPE).send({
@@ -150,7 +165,12 @@ export function buildApp(o: AppOptions): FastifyInstance {
     return reply.type(JSON_TYPE).send(doc.body);
   });
 
-  const handler = createResourceHandler(runtime, gate, (g, v) => discovery.resourceLists.get(`${g}/${v}`)?.body);
+  const handler = createResourceHandler(
+    runtime,
+    gate,
+    (g, v) => discovery.resourceLists.get(`${g}/${v}`)?.body,
+    (c) => metrics?.staleServe(c.adapter, c.info.plural),
+  );
   app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/apis/:group/:version', handler });
   app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/apis/:group/:version/*', handler });
   return app;

@@ -6,6 +6,8 @@ import { forbiddenMessage, withAuthenticatedGroup } from '../auth/types.ts';
 declare module 'fastify' {
   interface FastifyRequest {
     user?: UserInfo;
+    /** What the request asked for (set by the gate; read by metrics and logs). */
+    kubeAttrs?: RequestAttributes;
   }
 }
 
@@ -35,6 +37,7 @@ export function createAuthenticate(authenticators: Authenticator[], anonymous: b
 export function createGate(authorizer: Authorizer): Gate {
   return async (req, attrs) => {
     const user = req.user ?? ANONYMOUS;
+    req.kubeAttrs = attrs;
     let allowed: boolean;
     let reason: string | undefined;
     try {

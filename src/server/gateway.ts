@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LoadedAdapter } from '../config/adapters.ts';
+import { createSelfAdapter } from '../resources/self-adapter.ts';
 import type { KubegateConfig } from '../config/schema.ts';
 import { parseDuration } from '../sdk/duration.ts';
 import { createRuntime, type Runtime } from '../resources/runtime.ts';
@@ -9,6 +10,7 @@ import { createMemoryStore } from '../store/memory.ts';
 import type { Store } from '../store/types.ts';
 import { adapterLogger, createLogger } from '../observability/log.ts';
 import { buildApp } from './app.ts';
+import { createMetrics, type Metrics } from '../observability/metrics.ts';
 
 export interface GatewayOptions {
   config: KubegateConfig;
@@ -21,6 +23,7 @@ export interface GatewayOptions {
 
 export interface Gateway {
   app: FastifyInstance;
+  metrics: Metrics;
   runtime: Runtime;
   store: Store;
   /** https://host:port */
@@ -46,8 +49,24 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const logger = o.logger ?? createLogger();
   const store = o.store ?? (await createStore(config));
   const w = config.watch ?? {};
-  const runtime = createRuntime(o.adapters, {
+  let created: Runtime | undefined;
+  const cols = () => created?.collections ?? [];
+  const metrics = createMetrics({
+    objects: () => cols().map((c) => ({ adapter: c.adapter, resource: c.info.plural, count: c.view.size })),
+    watchers: () => cols().map((c) => ({ resource: c.info.plural, count: c.hub.size })),
+    lastSuccess: () =>
+      cols().map((c) => ({
+        adapter: c.adapter,
+        resource: c.info.plural,
+        seconds: c.poller.status.lastSuccess === undefined ? undefined : c.poller.status.lastSuccess / 1000,
+      })),
+  });
+  const self = createSelfAdapter({ collections: cols, p99: (a) => metrics.upstreamP99(a), errorRate: (a) => metrics.upstreamErrorRate(a) });
+  const selfEntry: LoadedAdapter = { entry: { name: 'kubegate', module: '(built in)' }, definition: self as unknown as LoadedAdapter['definition'], config: {} };
+  const runtime = createRuntime([...o.adapters, selfEntry], {
     store,
+    metrics,
+    upstreamEvents: (a) => metrics.upstreamEvents(a),
     log: adapterLogger(logger),
     watch: {
       bookmarkIntervalMs: parseDuration(w.bookmarkInterval ?? '60s', 'watch.bookmarkInterval'),
@@ -57,6 +76,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     },
     errorFrame,
   });
+  created = runtime;
   const auth = config.auth ?? {};
   const tokens = (auth.tokens ?? []).map((t) => {
     const token = t.token ?? (t.tokenEnv ? process.env[t.tokenEnv] : undefined);
@@ -71,6 +91,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     anonymous: auth.anonymous ?? false,
     tls: o.tls,
     logger,
+    metrics,
   });
   await runtime.start();
   const host = config.server?.host ?? '127.0.0.1';
@@ -81,6 +102,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   return {
     app,
+    metrics,
     runtime,
     store,
     url,

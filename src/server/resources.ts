@@ -44,7 +44,12 @@ async function ensureData(c: Collection): Promise<void> {
 }
 
 /** Handles every request under /apis/<group>/<version>/. */
-export function createResourceHandler(runtime: Runtime, gate: Gate, discoveryFor: (g: string, v: string) => Buffer | undefined) {
+export function createResourceHandler(
+  runtime: Runtime,
+  gate: Gate,
+  discoveryFor: (g: string, v: string) => Buffer | undefined,
+  onStale?: (c: Collection) => void,
+) {
   return async function handle(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const url = req.url;
     const q = url.indexOf('?');
@@ -81,7 +86,10 @@ export function createResourceHandler(runtime: Runtime, gate: Gate, discoveryFor
     const format = negotiate(req.headers.accept);
     await ensureData(c);
     const warning = staleWarning(c);
-    if (warning) reply.header('warning', warning);
+    if (warning) {
+      reply.header('warning', warning);
+      onStale?.(c);
+    }
 
     if (opts.watch) {
       if (rp.name !== undefined) {

@@ -1,0 +1,114 @@
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFaultProxy, type FaultProxy } from '../../examples/fault-proxy/server.ts';
+import { createUpstreamClient, parseRetryAfter, UpstreamError } from './fetch.ts';
+
+let target: http.Server;
+let proxy: FaultProxy;
+let targetUrl = '';
+
+beforeAll(async () => {
+  target = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"ok":true}');
+  });
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+  const a = target.address();
+  targetUrl = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+  proxy = await startFaultProxy({ target: targetUrl });
+});
+afterAll(async () => {
+  await proxy.close();
+  target.close();
+});
+
+const fast = { backoffInitialMs: 10, backoffMaxMs: 50, rateLimitPerSecond: 0 };
+
+describe('upstream policy', () => {
+  it('passes successful calls through', async () => {
+    proxy.set({ kind: 'none' });
+    const c = createUpstreamClient(fast);
+    const r = await c.fetch(`${proxy.url}/x`);
+    expect(await r.json()).toEqual({ ok: true });
+  });
+
+  it('retries a 503 and succeeds', async () => {
+    let n = 0;
+    proxy.set(() => (n++ < 2 ? { kind: 'status', status: 503 } : { kind: 'none' }));
+    const before = proxy.calls;
+    const c = createUpstreamClient({ ...fast, retries: 3 });
+    expect((await c.fetch(`${proxy.url}/x`)).status).toBe(200);
+    expect(proxy.calls - before).toBe(3);
+  });
+
+  it('does not retry a non-idempotent call', async () => {
+    proxy.set({ kind: 'status', status: 503 });
+    const before = proxy.calls;
+    const c = createUpstreamClient({ ...fast, retries: 3 });
+    await expect(c.fetch(`${proxy.url}/x`, { method: 'POST', body: '{}' })).rejects.toThrow(/answered 503/);
+    expect(proxy.calls - before).toBe(1);
+  });
+
+  it('honours Retry-After: no upstream call for at least that long', async () => {
+    proxy.set({ kind: 'status', status: 429, retryAfter: '2' });
+    const c = createUpstreamClient({ ...fast, retries: 0 });
+    await expect(c.fetch(`${proxy.url}/x`)).rejects.toThrow(/429/);
+    const first = proxy.callTimes.at(-1)!;
+    proxy.set({ kind: 'none' });
+    const r = await c.fetch(`${proxy.url}/x`);
+    expect(r.status).toBe(200);
+    expect(proxy.callTimes.at(-1)! - first).toBeGreaterThanOrEqual(1990);
+  });
+
+  it('gives up on a hanging upstream within the per-attempt timeout and overall deadline', async () => {
+    proxy.set({ kind: 'hang' });
+    const c = createUpstreamClient({ ...fast, timeoutMs: 200, deadlineMs: 700, retries: 5 });
+    const t0 = Date.now();
+    await expect(c.fetch(`${proxy.url}/x`)).rejects.toThrow(/did not answer within|deadline/);
+    expect(Date.now() - t0).toBeLessThan(1500);
+  });
+
+  it('opens the breaker after consecutive failures, then half-opens and closes on success', async () => {
+    proxy.set({ kind: 'reset' });
+    const c = createUpstreamClient({ ...fast, retries: 0, breakerThreshold: 3, halfOpenAfterMs: 300 });
+    for (let i = 0; i < 3; i++) await expect(c.fetch(`${proxy.url}/x`)).rejects.toThrow(/unreachable/);
+    expect(c.breakerState()).toBe('open');
+    const before = proxy.calls;
+    await expect(c.fetch(`${proxy.url}/x`)).rejects.toThrow(/circuit breaker open/);
+    expect(proxy.calls).toBe(before); // no call while open
+    await new Promise((r) => setTimeout(r, 350));
+    proxy.set({ kind: 'none' });
+    expect((await c.fetch(`${proxy.url}/x`)).status).toBe(200);
+    expect(c.breakerState()).toBe('closed');
+  });
+
+  it('refuses a body larger than maxResponseBytes', async () => {
+    proxy.set({ kind: 'huge', bytes: 4 << 20 });
+    const c = createUpstreamClient({ ...fast, maxResponseBytes: 1 << 20 });
+    const r = await c.fetch(`${proxy.url}/x`);
+    await expect(r.text()).rejects.toThrow(/limit/);
+  });
+
+  it('rate-limits upstream calls with a token bucket', async () => {
+    proxy.set({ kind: 'none' });
+    const c = createUpstreamClient({ ...fast, rateLimitPerSecond: 10, rateLimitBurst: 2 });
+    const t0 = Date.now();
+    for (let i = 0; i < 5; i++) await c.fetch(`${proxy.url}/x`);
+    // 2 from the burst, then 3 more at 10/s.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+  });
+
+  it('never puts the query string (where keys live) in an error', async () => {
+    proxy.set({ kind: 'status', status: 500 });
+    const c = createUpstreamClient({ ...fast, retries: 0 });
+    const err = await c.fetch(`${proxy.url}/x?apikey=SECRET123`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(String((err as Error).message)).not.toContain('SECRET123');
+  });
+
+  it('parses Retry-After as seconds or a date', () => {
+    expect(parseRetryAfter('3')).toBe(3000);
+    expect(parseRetryAfter(new Date(Date.now() + 5000).toUTCString(), Date.now())).toBeGreaterThan(3000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+});

@@ -1,0 +1,94 @@
+import { Type, defineAdapter, defineResource } from '../sdk/index.ts';
+import type { Collection } from './runtime.ts';
+import { rfc3339 } from './poller.ts';
+
+export const SELF_GROUP = 'kubegate.dev';
+
+const AdapterStatus = Type.Object({
+  resources: Type.Array(Type.String(), { description: 'Resources this adapter serves, as plural.group.' }),
+  objects: Type.Integer({ description: 'Objects in the local view, all resources together.' }),
+  lastSuccessfulPoll: Type.Optional(Type.String({ format: 'date-time', description: 'When the last poll of any resource succeeded.' })),
+  lastError: Type.Optional(Type.String({ description: 'The last poll error, cleared by a successful poll.' })),
+  consecutiveFailures: Type.Integer({ description: 'Polls failed in a row (worst resource).' }),
+  breaker: Type.String({ description: 'Circuit breaker state of the upstream policy: closed, half-open or open.' }),
+  upstreamP99Ms: Type.Optional(Type.Number({ description: 'p99 latency of the last 200 upstream calls, in milliseconds.' })),
+  upstreamErrorRate: Type.Optional(Type.Number({ description: 'Share of the last 200 upstream calls that failed (0 to 1).' })),
+  skippedItems: Type.Integer({ description: 'Malformed upstream items skipped by the last polls.' }),
+  pollLeader: Type.Boolean({ description: 'Whether this replica holds the poll lease.' }),
+});
+
+const AdapterSpec = Type.Object({
+  group: Type.String({ description: 'The API group the adapter serves.' }),
+  version: Type.String({ description: 'The API version the adapter serves.' }),
+});
+
+/**
+ * kubegate describing itself through its own API: `kubectl get adapters` shows every adapter's health, the
+ * first place an operator looks. Served like any mirrored resource (list, watch, selectors, Table).
+ */
+export function createSelfAdapter(source: {
+  collections(): Collection[];
+  p99(adapter: string): number | undefined;
+  errorRate(adapter: string): number | undefined;
+}) {
+  return defineAdapter({
+    name: 'kubegate',
+    group: SELF_GROUP,
+    version: 'v1alpha1',
+    config: Type.Object({}),
+    resources: [
+      defineResource({
+        kind: 'Adapter',
+        plural: 'adapters',
+        scope: 'Cluster',
+        mode: 'mirror',
+        pollInterval: '2s',
+        description: 'An adapter kubegate runs: which resources it serves and how its upstream is doing.',
+        schema: { spec: AdapterSpec, status: AdapterStatus },
+        columns: [
+          { name: 'Resources', type: 'string', jsonPath: '.status.resources' },
+          { name: 'Objects', type: 'integer', jsonPath: '.status.objects' },
+          { name: 'Last Poll', type: 'date', jsonPath: '.status.lastSuccessfulPoll' },
+          { name: 'Breaker', type: 'string', jsonPath: '.status.breaker' },
+          { name: 'P99 ms', type: 'number', jsonPath: '.status.upstreamP99Ms' },
+          { name: 'Error Rate', type: 'number', jsonPath: '.status.upstreamErrorRate' },
+          { name: 'Last Error', type: 'string', jsonPath: '.status.lastError', priority: 1 },
+        ],
+        fields: ['status.breaker'],
+        list() {
+          const by = new Map<string, Collection[]>();
+          for (const c of source.collections()) {
+            if (c.info.group === SELF_GROUP) continue;
+            by.set(c.adapter, [...(by.get(c.adapter) ?? []), c]);
+          }
+          return Promise.resolve(
+            [...by].map(([name, cs]) => {
+              const first = cs[0] as Collection;
+              const success = Math.max(...cs.map((c) => c.poller.status.lastSuccess ?? 0));
+              const err = cs.map((c) => c.poller.status.lastError).find(Boolean);
+              const p99 = source.p99(name);
+              const rate = source.errorRate(name);
+              return {
+                name,
+                labels: { 'kubegate.dev/breaker': first.upstream.breakerState() },
+                spec: { group: first.info.group, version: first.info.version },
+                status: {
+                  resources: cs.map((c) => `${c.info.plural}.${c.info.group}`),
+                  objects: cs.reduce((n, c) => n + c.view.size, 0),
+                  ...(success > 0 ? { lastSuccessfulPoll: rfc3339(success) } : {}),
+                  ...(err ? { lastError: err } : {}),
+                  consecutiveFailures: Math.max(...cs.map((c) => c.poller.status.consecutiveFailures)),
+                  breaker: first.upstream.breakerState(),
+                  ...(p99 !== undefined ? { upstreamP99Ms: Math.round(p99 * 10) / 10 } : {}),
+                  ...(rate !== undefined ? { upstreamErrorRate: Math.round(rate * 1000) / 1000 } : {}),
+                  skippedItems: cs.reduce((n, c) => n + c.poller.status.skipped.length, 0),
+                  pollLeader: cs.some((c) => c.poller.status.leader),
+                },
+              };
+            }),
+          );
+        },
+      }),
+    ],
+  });
+}
