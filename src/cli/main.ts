@@ -7,6 +7,8 @@ import { startGateway, type Gateway } from '../server/gateway.ts';
 import { createDevCertificates } from '../server/tls.ts';
 import { runDev } from './dev.ts';
 import { closeOnSignal } from './signals.ts';
+import { watchConfigFile } from '../config/reload.ts';
+import { adapterLogger, createLogger } from '../observability/log.ts';
 
 const USAGE = `kubegate — serve external APIs as Kubernetes resources
 
@@ -55,9 +57,16 @@ async function main(argv: string[]): Promise<void> {
         const host = loaded.config.server?.host ?? '127.0.0.1';
         tls = (await createDevCertificates(['localhost'], [host === '0.0.0.0' ? '127.0.0.1' : host])).server;
       }
-      const gw: Gateway = await startGateway({ config: loaded.config, adapters, tls });
+      const logger = createLogger();
+      const gw: Gateway = await startGateway({ config: loaded.config, adapters, tls, logger });
+      const stopWatching = watchConfigFile(values.config, gw.runtime, adapters, adapterLogger(logger));
       process.stderr.write(`kubegate: serving on ${gw.url}\n`);
-      closeOnSignal(gw);
+      closeOnSignal({
+        close: () => {
+          stopWatching();
+          return gw.close();
+        },
+      });
       return;
     }
     default:

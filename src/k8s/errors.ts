@@ -67,11 +67,16 @@ export const notAcceptable = (message: string): KubeError => new KubeError(406, 
 export const unsupportedMediaType = (message: string): KubeError =>
   new KubeError(415, 'UnsupportedMediaType', message);
 
-export const methodNotAllowed = (verb: string, resource: string, group: string): KubeError =>
+export const methodNotAllowed = (
+  verb: string,
+  resource: string,
+  group: string,
+  why = 'kubegate serves external data read-only',
+): KubeError =>
   new KubeError(
     405,
     'MethodNotAllowed',
-    `${verb} is not supported on ${qualifiedResource(resource, group)}: kubegate serves external data read-only`,
+    `${verb} is not supported on ${qualifiedResource(resource, group)}: ${why}`,
     { group, kind: resource },
   );
 

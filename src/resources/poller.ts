@@ -2,8 +2,7 @@ import type { AdapterContext, AdapterLogger, MirrorResource, ObjectInput } from 
 import type { Change, Lease, Store } from '../store/types.ts';
 import { FencedError } from '../store/types.ts';
 import type { CollectionView } from './view.ts';
-import { RV_PLACEHOLDER, objectKey } from './entry.ts';
-import { contentHash, objectUid, sanitizeLabels, sanitizeName } from './identity.ts';
+import { buildObject, rfc3339 } from './object.ts';
 
 /** What the poller knows about the upstream's health; read by the server for Warnings and 503s. */
 export interface PollStatus {
@@ -37,12 +36,7 @@ export interface PollerOptions {
   onPoll?: (ok: boolean, ms: number, changes: number) => void;
 }
 
-/** Seconds-precision RFC 3339, as Kubernetes serializes metav1.Time. */
-export function rfc3339(d: Date | string | number): string {
-  const t = d instanceof Date ? d : new Date(d);
-  if (Number.isNaN(t.getTime())) throw new Error(`invalid timestamp ${String(d)}`);
-  return t.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+export { rfc3339 };
 
 /**
  * Polls one mirrored collection: list → map → diff against the view → commit through the store.
@@ -173,50 +167,18 @@ export class Poller {
   /** Maps inputs to objects and compares them with the view. Exposed for tests. */
   diff(inputs: ObjectInput[], skipped: string[]): Change[] {
     const { view, resource, group, version } = this.o;
-    const namespaced = resource.scope === 'Namespaced';
     const seen = new Set<string>();
     const changes: Change[] = [];
     const nowIso = rfc3339(this.now());
+    const t = { group, version, kind: resource.kind, namespaced: resource.scope === 'Namespaced' };
     for (const input of inputs) {
       try {
-        if (typeof input.name !== 'string' || input.name === '') throw new Error('item has no name');
-        const name = sanitizeName(input.name);
-        let namespace: string | undefined;
-        if (namespaced) {
-          if (!input.namespace) throw new Error(`item "${name}" of a namespaced resource has no namespace`);
-          namespace = sanitizeName(input.namespace);
-        }
-        const key = objectKey(namespace, name);
-        if (seen.has(key)) throw new Error(`duplicate object "${key}"`);
-        seen.add(key);
-        const prev = view.get(key);
-        const creationTimestamp = input.creationTimestamp
-          ? rfc3339(input.creationTimestamp)
-          : (prev?.obj.metadata.creationTimestamp ?? nowIso);
-        const labels = sanitizeLabels(input.labels);
-        const metadata = {
-          name,
-          ...(namespace ? { namespace } : {}),
-          uid: objectUid(group, resource.kind, namespace, name),
-          resourceVersion: '',
-          creationTimestamp,
-          ...(labels ? { labels } : {}),
-          ...(input.annotations && Object.keys(input.annotations).length > 0
-            ? { annotations: input.annotations }
-            : {}),
-        };
-        const obj = {
-          apiVersion: `${group}/${version}`,
-          kind: resource.kind,
-          metadata,
-          ...(input.spec !== undefined ? { spec: input.spec } : {}),
-          ...(input.status !== undefined ? { status: input.status } : {}),
-        };
-        const hash = contentHash(obj);
-        if (prev?.hash === hash) continue;
-        const body = JSON.stringify(obj);
-        if (!body.includes(RV_PLACEHOLDER)) throw new Error('object did not serialize');
-        changes.push({ type: prev ? 'MODIFIED' : 'ADDED', key, hash, body });
+        const built = buildObject(input, t, (key) => view.get(key)?.obj.metadata.creationTimestamp ?? nowIso);
+        if (seen.has(built.key)) throw new Error(`duplicate object "${built.key}"`);
+        seen.add(built.key);
+        const prev = view.get(built.key);
+        if (prev?.hash === built.hash) continue;
+        changes.push({ type: prev ? 'MODIFIED' : 'ADDED', ...built });
       } catch (err) {
         skipped.push(err instanceof Error ? err.message : String(err));
       }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TSchema } from '@sinclair/typebox';
 import type { LoadedAdapter } from '../config/adapters.ts';
 import type { GroupVersionInfo, ResourceInfo } from '../k8s/types.ts';
-import type { AdapterLogger, MirrorResource } from '../sdk/types.ts';
+import type { AdapterLogger, MirrorResource, ResourceDefinition } from '../sdk/types.ts';
 import { parseDuration } from '../sdk/duration.ts';
 import type { Store } from '../store/types.ts';
 import type { ObjectEntry } from './entry.ts';
@@ -13,6 +13,8 @@ import { CollectionView } from './view.ts';
 import { Poller } from './poller.ts';
 import { WatchHub } from './watch.ts';
 import { createEncoder, type Encoder } from './encode.ts';
+import { PassThroughCollection } from './passthrough.ts';
+import { createMemoryQueryCache, type QueryCache } from '../store/query-cache.ts';
 
 export interface RuntimeOptions {
   store: Store;
@@ -24,6 +26,8 @@ export interface RuntimeOptions {
   /** Metrics hooks per adapter. */
   upstreamEvents?: (adapter: string) => UpstreamEvents;
   metrics?: Pick<Metrics, 'poll' | 'skipped' | 'watchEvent'>;
+  /** Per-query cache of pass-through resources (shared by replicas with Redis). */
+  queryCache?: QueryCache;
 }
 
 /** Everything kubegate keeps about one served collection. */
@@ -43,9 +47,24 @@ export interface Collection {
   supportedFields: ReadonlySet<string>;
 }
 
+/** A pass-through collection: forwarded to the upstream, cached per query. */
+export interface PassCollection {
+  adapter: string;
+  info: ResourceInfo;
+  id: string;
+  pass: PassThroughCollection;
+  upstream: UpstreamClient;
+  encoder: Encoder;
+  field(e: ObjectEntry, field: string): string | undefined;
+  supportedFields: ReadonlySet<string>;
+}
+
 export interface Runtime {
   groupVersions: GroupVersionInfo[];
+  /** Mirrored collections. */
   collections: Collection[];
+  passthrough: PassCollection[];
+  findPassThrough(group: string, version: string, plural: string): PassCollection | undefined;
   /** Lookup by `group/version/plural`. */
   find(group: string, version: string, plural: string): Collection | undefined;
   hasGroupVersion(group: string, version: string): boolean;
@@ -60,7 +79,7 @@ function jsonSchema(s: TSchema | undefined): object | undefined {
 }
 
 /** Describes a resource definition for the wire (discovery, OpenAPI, Table). */
-export function resourceInfo(group: string, version: string, r: MirrorResource<unknown>): ResourceInfo {
+export function resourceInfo(group: string, version: string, r: ResourceDefinition<unknown>): ResourceInfo {
   const spec = jsonSchema(r.schema.spec);
   const status = jsonSchema(r.schema.status);
   return {
@@ -72,7 +91,8 @@ export function resourceInfo(group: string, version: string, r: MirrorResource<u
     shortNames: r.shortNames ?? [],
     categories: r.categories ?? [],
     namespaced: r.scope === 'Namespaced',
-    verbs: ['get', 'list', 'watch'],
+    // Pass-through resources have no change feed yet: advertising watch would make informers fail.
+    verbs: r.mode === 'mirror' ? ['get', 'list', 'watch'] : ['get', 'list'],
     subresources: [],
     columns: (r.columns ?? []).map((c) => ({ ...c })),
     schema: { ...(spec ? { spec } : {}), ...(status ? { status } : {}) },
@@ -87,14 +107,46 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
   const collections: Collection[] = [];
   const groupVersions: GroupVersionInfo[] = [];
   const index = new Map<string, Collection>();
+  const passthrough: PassCollection[] = [];
+  const passIndex = new Map<string, PassCollection>();
+  const queryCache = o.queryCache ?? createMemoryQueryCache();
   for (const a of adapters) {
     const { definition: def, entry } = a;
     const log = o.log.child ? o.log.child({ adapter: entry.name }) : o.log;
     const upstream = createUpstreamClient({ ...resilienceOptions(entry.resilience), ...(o.upstreamEvents ? { events: o.upstreamEvents(entry.name) } : {}) });
     const gv: GroupVersionInfo = { group: def.group, version: def.version, resources: [] };
-    for (const r of def.resources as MirrorResource<unknown>[]) {
+    for (const r of def.resources as ResourceDefinition<unknown>[]) {
       const info = resourceInfo(def.group, def.version, r);
       gv.resources.push(info);
+      if (r.mode === 'passthrough') {
+        const ttlMs = parseDuration(r.cacheTtl ?? '10s', `${entry.name}: cacheTtl`);
+        const pc: PassCollection = {
+          adapter: entry.name,
+          info,
+          id: `${def.group}/${r.plural}`,
+          pass: new PassThroughCollection({
+            adapter: entry.name,
+            group: def.group,
+            version: def.version,
+            collection: `${def.group}/${r.plural}`,
+            resource: r,
+            config: a.config,
+            cache: queryCache,
+            ttlMs,
+            staleMs: 10 * 60_000,
+            lockMs: 10_000,
+            fetch: upstream.fetch,
+            log,
+          }),
+          upstream,
+          encoder: createEncoder(info),
+          field: fieldGetter(),
+          supportedFields: new Set(['metadata.name', 'metadata.namespace', ...info.fields]),
+        };
+        passthrough.push(pc);
+        passIndex.set(`${def.group}/${def.version}/${r.plural}`, pc);
+        continue;
+      }
       const view = new CollectionView({
         maxEvents: o.watch.maxEvents,
         maxEventAgeMs: o.watch.maxEventAgeMs,
@@ -160,11 +212,14 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
   return {
     groupVersions,
     collections,
+    passthrough,
     find: (g, v, p) => index.get(`${g}/${v}/${p}`),
+    findPassThrough: (g, v, p) => passIndex.get(`${g}/${v}/${p}`),
     hasGroupVersion: (g, v) => gvSet.has(`${g}/${v}`),
     async reconfigure(adapter, config) {
       const mine = collections.filter((c) => c.adapter === adapter);
-      if (mine.length === 0) throw new Error(`no adapter named "${adapter}"`);
+      if (mine.length === 0 && !passthrough.some((p) => p.adapter === adapter)) throw new Error(`no adapter named "${adapter}"`);
+      for (const p of passthrough) if (p.adapter === adapter) p.pass.config = config;
       for (const c of mine) c.poller.config = config;
       await Promise.all(mine.map((c) => c.poller.pollNow()));
     },

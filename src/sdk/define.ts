@@ -40,15 +40,24 @@ export function defineResource<C>(def: ResourceDefinition<C>): ResourceDefinitio
     if (!DNS1123_LABEL.test(c)) fail(where, `categories: "${c}" must be a lower-case DNS label`);
   }
   if (def.scope !== 'Cluster' && def.scope !== 'Namespaced') fail(where, 'scope must be "Cluster" or "Namespaced"');
-  if (def.mode !== 'mirror') fail(where, `mode "${String(def.mode)}" is not supported (use "mirror")`);
-  if (typeof def.list !== 'function') fail(where, 'list must be a function');
-  if (def.pollInterval !== undefined) {
-    const ms = parseDuration(def.pollInterval, `${where}: pollInterval`);
-    if (ms < 100) fail(where, 'pollInterval must be at least 100ms');
+  if (def.mode === 'mirror') {
+    if (typeof def.list !== 'function') fail(where, 'list must be a function');
+    if (def.pollInterval !== undefined) {
+      const ms = parseDuration(def.pollInterval, `${where}: pollInterval`);
+      if (ms < 100) fail(where, 'pollInterval must be at least 100ms');
+    }
+    const g = def.deleteGuard;
+    if (g?.maxDeleteRatio !== undefined && !(g.maxDeleteRatio >= 0 && g.maxDeleteRatio <= 1))
+      fail(where, 'deleteGuard.maxDeleteRatio must be between 0 and 1');
+  } else if ((def.mode as string) === 'passthrough') {
+    if (typeof def.listPage !== 'function') fail(where, 'listPage must be a function');
+    if (typeof def.get !== 'function') fail(where, 'get must be a function');
+    if (def.cacheTtl !== undefined) parseDuration(def.cacheTtl, `${where}: cacheTtl`);
+    if (def.maxPageSize !== undefined && !(Number.isInteger(def.maxPageSize) && def.maxPageSize > 0))
+      fail(where, 'maxPageSize must be a positive integer');
+  } else {
+    fail(where, `mode "${String((def as { mode: unknown }).mode)}" is not supported (use "mirror" or "passthrough")`);
   }
-  const g = def.deleteGuard;
-  if (g?.maxDeleteRatio !== undefined && !(g.maxDeleteRatio >= 0 && g.maxDeleteRatio <= 1))
-    fail(where, 'deleteGuard.maxDeleteRatio must be between 0 and 1');
   const names = new Set<string>();
   for (const [i, col] of (def.columns ?? []).entries()) {
     if (!col.name) fail(where, `columns[${i}].name is required`);

@@ -95,7 +95,51 @@ export interface MirrorResource<C = unknown> extends ResourceBase {
   deleteGuard?: DeleteGuard;
 }
 
-export type ResourceDefinition<C = unknown> = MirrorResource<C>;
+/** One equality requirement the framework passes down to the upstream (a hint: it always re-filters). */
+export interface PushedDownRequirement {
+  key: string;
+  value: string;
+}
+
+/** What a pass-through page request asks for. */
+export interface PageRequest {
+  /** Items wanted (the upstream may return fewer). */
+  limit: number;
+  /** The upstream's cursor from the previous page; undefined for the first page. */
+  cursor: string | undefined;
+  /** Namespace asked for, for namespaced resources listed in one namespace. */
+  namespace: string | undefined;
+  /** Label requirements `key=value` on keys declared in `pushDown.labels`. */
+  labels: PushedDownRequirement[];
+  /** Field requirements `path=value` on paths declared in `pushDown.fields`. */
+  fields: PushedDownRequirement[];
+}
+
+export interface Page {
+  items: ObjectInput[];
+  /** Cursor of the next page; undefined on the last page. */
+  cursor?: string | undefined;
+}
+
+/**
+ * An unbounded collection (a payment provider's charges): list pages and gets are forwarded to the upstream,
+ * cached per query for `cacheTtl`, and identical concurrent queries coalesced into one upstream call.
+ */
+export interface PassThroughResource<C = unknown> extends ResourceBase {
+  mode: 'passthrough';
+  /** How long a page or object stays cached, e.g. `10s`. Default 10s. */
+  cacheTtl?: string | number;
+  /** Label keys and field paths the upstream can filter on (equality only). */
+  pushDown?: { labels?: string[]; fields?: string[] };
+  /** Largest page the upstream serves; bigger `limit`s are capped. Default 100. */
+  maxPageSize?: number;
+  /** One page of the collection, in the upstream's stable order. */
+  listPage(ctx: AdapterContext<C>, page: PageRequest): Promise<Page>;
+  /** One object by name; undefined when it does not exist. */
+  get(ctx: AdapterContext<C>, ref: { name: string; namespace: string | undefined }): Promise<ObjectInput | undefined>;
+}
+
+export type ResourceDefinition<C = unknown> = MirrorResource<C> | PassThroughResource<C>;
 
 export interface AdapterDefinition<S extends TObject = TObject> {
   /** Adapter name, used in config, logs, metrics and Warnings. */

@@ -16,7 +16,7 @@ export interface Selected {
 
 /** A predicate for namespace + label + field selectors, or undefined when everything matches. */
 export function objectFilter(
-  c: Collection,
+  c: Pick<Collection, 'field'>,
   namespace: string | undefined,
   o: Pick<ListOptions, 'labelSelector' | 'fieldSelector'>,
 ): ((e: ObjectEntry) => boolean) | undefined {

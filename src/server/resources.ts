@@ -3,7 +3,8 @@ import { KubeError, badRequest, methodNotAllowed, notFound, pathNotFound, servic
 import { negotiate } from '../k8s/negotiate.ts';
 import { parseListOptions, type ListOptions } from '../k8s/params.ts';
 import { parseResourcePath, requestVerb } from '../k8s/paths.ts';
-import type { Collection, Runtime } from '../resources/runtime.ts';
+import type { Collection, PassCollection, Runtime } from '../resources/runtime.ts';
+import { servePassThrough } from './passthrough.ts';
 import type { IncludeObject } from '../resources/encode.ts';
 import { objectKey } from '../resources/entry.ts';
 import { selectList } from './list.ts';
@@ -64,13 +65,15 @@ export function createResourceHandler(
       return reply.type(JSON_TYPE).send(doc);
     }
     const c = runtime.find(rp.group, rp.version, rp.resource);
-    if (!c) throw pathNotFound(`the server could not find the requested resource (${rp.resource}.${rp.group})`);
-    const { info } = c;
+    const pc = c ? undefined : runtime.findPassThrough(rp.group, rp.version, rp.resource);
+    const target = c ?? pc;
+    if (!target) throw pathNotFound(`the server could not find the requested resource (${rp.resource}.${rp.group})`);
+    const { info } = target;
     if (info.namespaced ? rp.namespace === undefined && rp.name !== undefined : rp.namespace !== undefined)
       throw pathNotFound();
     if (rp.subresource !== undefined && !(rp.subresource === 'status' && rp.rest === undefined)) throw pathNotFound();
     if (rp.name === '') throw badRequest('resource name may not be empty');
-    const opts: ListOptions = parseListOptions(req.query as Record<string, string | string[] | undefined>, c.supportedFields);
+    const opts: ListOptions = parseListOptions(req.query as Record<string, string | string[] | undefined>, target.supportedFields);
     const verb = requestVerb(method, rp.name !== undefined, opts.watch);
     const name = rp.name ?? opts.fieldSelector.exactName();
     await gate(req, {
@@ -84,6 +87,11 @@ export function createResourceHandler(
     });
     if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(verb, info.plural, info.group);
     const format = negotiate(req.headers.accept);
+    if (!c) {
+      if (opts.watch)
+        throw methodNotAllowed('watch', info.plural, info.group, 'a pass-through resource has no change feed to watch');
+      return servePassThrough(target as PassCollection, rp.namespace, rp.name, opts, format, reply);
+    }
     await ensureData(c);
     const warning = staleWarning(c);
     if (warning) {

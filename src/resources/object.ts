@@ -1,0 +1,57 @@
+import type { ObjectInput } from '../sdk/types.ts';
+import { RV_PLACEHOLDER, objectKey } from './entry.ts';
+import { contentHash, objectUid, sanitizeLabels, sanitizeName } from './identity.ts';
+
+/** Seconds-precision RFC 3339, as Kubernetes serializes metav1.Time. */
+export function rfc3339(d: Date | string | number): string {
+  const t = d instanceof Date ? d : new Date(d);
+  if (Number.isNaN(t.getTime())) throw new Error(`invalid timestamp ${String(d)}`);
+  return t.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export interface BuiltObject {
+  key: string;
+  hash: string;
+  /** JSON with an empty resourceVersion placeholder (see entry.ts). */
+  body: string;
+}
+
+/**
+ * Turns what an adapter returned into the served object: sanitized name and labels, framework-owned uid,
+ * creationTimestamp (upstream's, else `firstSeen`), and an empty resourceVersion the store fills in.
+ * Throws an Error describing what is wrong with the item (the caller skips and reports it).
+ */
+export function buildObject(
+  input: ObjectInput,
+  t: { group: string; version: string; kind: string; namespaced: boolean },
+  firstSeen: (key: string) => string,
+): BuiltObject {
+  if (typeof input.name !== 'string' || input.name === '') throw new Error('item has no name');
+  const name = sanitizeName(input.name);
+  let namespace: string | undefined;
+  if (t.namespaced) {
+    if (!input.namespace) throw new Error(`item "${name}" of a namespaced resource has no namespace`);
+    namespace = sanitizeName(input.namespace);
+  }
+  const key = objectKey(namespace, name);
+  const labels = sanitizeLabels(input.labels);
+  const metadata = {
+    name,
+    ...(namespace ? { namespace } : {}),
+    uid: objectUid(t.group, t.kind, namespace, name),
+    resourceVersion: '',
+    creationTimestamp: input.creationTimestamp ? rfc3339(input.creationTimestamp) : firstSeen(key),
+    ...(labels ? { labels } : {}),
+    ...(input.annotations && Object.keys(input.annotations).length > 0 ? { annotations: input.annotations } : {}),
+  };
+  const obj = {
+    apiVersion: `${t.group}/${t.version}`,
+    kind: t.kind,
+    metadata,
+    ...(input.spec !== undefined ? { spec: input.spec } : {}),
+    ...(input.status !== undefined ? { status: input.status } : {}),
+  };
+  const body = JSON.stringify(obj);
+  if (!body.includes(RV_PLACEHOLDER)) throw new Error(`item "${name}" did not serialize`);
+  return { key, hash: contentHash(obj), body };
+}

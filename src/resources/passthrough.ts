@@ -1,0 +1,176 @@
+import type { AdapterContext, AdapterLogger, ObjectInput, PassThroughResource, PushedDownRequirement } from '../sdk/types.ts';
+import type { QueryCache } from '../store/query-cache.ts';
+import type { LabelSelector } from '../k8s/labels.ts';
+import type { FieldSelector } from '../k8s/fields.ts';
+import type { ObjectEntry } from './entry.ts';
+import { makeEntry, objectKey } from './entry.ts';
+import { buildObject, rfc3339 } from './object.ts';
+
+/** A cached page: built object bodies, the upstream cursor, and when it was fetched (µs: the resourceVersion). */
+interface CachedPage {
+  rv: number;
+  fetchedAt: number;
+  cursor?: string;
+  objects: { key: string; hash: string; body: string }[];
+  skipped: number;
+}
+
+export interface PassThroughOptions {
+  adapter: string;
+  group: string;
+  version: string;
+  collection: string;
+  resource: PassThroughResource<unknown>;
+  config: unknown;
+  cache: QueryCache;
+  ttlMs: number;
+  /** Cached values outlive their TTL this long to be served (with a Warning) when the upstream fails. */
+  staleMs: number;
+  /** How long a replica waits for another replica's fetch of the same query. */
+  lockMs: number;
+  fetch: AdapterContext<unknown>['fetch'];
+  log: AdapterLogger;
+}
+
+export interface PageResult {
+  entries: ObjectEntry[];
+  rv: number;
+  cursor: string | undefined;
+  /** Set when the upstream failed and this is older data: its age in ms and the cause. */
+  stale?: { ageMs: number; cause: string };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Serving of a pass-through resource: list pages and gets forwarded to the upstream, cached per query,
+ * coalesced within the process (one promise per key) and across replicas (a short lock in the shared cache).
+ * The resourceVersion of a page is the time it was fetched, in microseconds: monotonic like a mirrored
+ * collection's counter, and the same on every replica that serves the cached page.
+ */
+export class PassThroughCollection {
+  private readonly inflight = new Map<string, Promise<CachedPage>>();
+  private readonly o: PassThroughOptions;
+  /** Upstream calls made by this replica (tests and metrics). */
+  upstreamCalls = 0;
+  config: unknown;
+
+  constructor(o: PassThroughOptions) {
+    this.o = o;
+    this.config = o.config;
+  }
+
+  private ctx(skipped: string[]): AdapterContext<unknown> {
+    return {
+      config: this.config,
+      fetch: this.o.fetch,
+      signal: AbortSignal.timeout(60_000),
+      log: this.o.log,
+      skip: (reason) => skipped.push(reason),
+    };
+  }
+
+  private build(items: ObjectInput[], skipped: string[]): CachedPage['objects'] {
+    const { resource: r, group, version } = this.o;
+    const t = { group, version, kind: r.kind, namespaced: r.scope === 'Namespaced' };
+    const now = rfc3339(Date.now());
+    const out: CachedPage['objects'] = [];
+    for (const item of items) {
+      try {
+        out.push(buildObject(item, t, () => now));
+      } catch (err) {
+        skipped.push(err instanceof Error ? err.message : String(err));
+      }
+    }
+    return out;
+  }
+
+  /** Fetch-or-wait for one cache key; stale fallbacks when the upstream fails. */
+  private async cached(key: string, produce: () => Promise<CachedPage>): Promise<{ page: CachedPage; stale?: PageResult['stale'] }> {
+    const { cache, ttlMs, staleMs, lockMs } = this.o;
+    const read = async (): Promise<CachedPage | undefined> => {
+      const raw = await cache.get(key);
+      return raw ? (JSON.parse(raw) as CachedPage) : undefined;
+    };
+    const fresh = await read();
+    if (fresh && Date.now() - fresh.fetchedAt / 1000 < ttlMs) return { page: fresh };
+    let p = this.inflight.get(key);
+    if (!p) {
+      p = (async () => {
+        const deadline = Date.now() + lockMs;
+        while (!(await cache.tryLock(key, lockMs))) {
+          // Another replica is fetching this query: wait for its result rather than calling the upstream too.
+          await sleep(20);
+          const v = await read();
+          if (v && Date.now() - v.fetchedAt / 1000 < ttlMs) return v;
+          if (Date.now() > deadline) break;
+        }
+        try {
+          this.upstreamCalls++;
+          const page = await produce();
+          await cache.set(key, JSON.stringify(page), ttlMs + staleMs);
+          return page;
+        } finally {
+          await cache.unlock(key);
+        }
+      })().finally(() => this.inflight.delete(key));
+      this.inflight.set(key, p);
+    }
+    try {
+      return { page: await p };
+    } catch (err) {
+      if (!fresh) throw err;
+      return { page: fresh, stale: { ageMs: Date.now() - fresh.fetchedAt / 1000, cause: err instanceof Error ? err.message : String(err) } };
+    }
+  }
+
+  /** One page of the collection as the upstream orders it; selectors are applied by the caller. */
+  async listPage(q: {
+    namespace: string | undefined;
+    limit: number;
+    cursor: string | undefined;
+    labelSelector: LabelSelector;
+    fieldSelector: FieldSelector;
+  }): Promise<PageResult> {
+    const r = this.o.resource;
+    const pushLabels = new Set(r.pushDown?.labels ?? []);
+    const pushFields = new Set(r.pushDown?.fields ?? []);
+    const eq = (reqs: readonly { key: string; operator: string; values: readonly string[] }[], allowed: Set<string>): PushedDownRequirement[] =>
+      reqs
+        .filter((x) => allowed.has(x.key) && (x.operator === '=' || x.operator === '==' || (x.operator === 'in' && x.values.length === 1)))
+        .map((x) => ({ key: x.key, value: x.values[0] ?? '' }));
+    const labels = eq(q.labelSelector.requirements, pushLabels);
+    const fields = eq(
+      q.fieldSelector.requirements.map((f) => ({ key: f.field, operator: f.operator, values: [f.value] })),
+      pushFields,
+    );
+    const limit = Math.min(q.limit, r.maxPageSize ?? 100);
+    const key = `${this.o.collection}|list|${JSON.stringify([q.namespace ?? '', limit, q.cursor ?? '', labels, fields])}`;
+    const { page, stale } = await this.cached(key, async () => {
+      const skipped: string[] = [];
+      const res = await r.listPage(this.ctx(skipped), { limit, cursor: q.cursor, namespace: q.namespace, labels, fields });
+      const objects = this.build(res.items, skipped);
+      return { rv: Date.now() * 1000, fetchedAt: Date.now() * 1000, ...(res.cursor ? { cursor: res.cursor } : {}), objects, skipped: skipped.length };
+    });
+    return {
+      entries: page.objects.map((x) => makeEntry(x.key, page.rv, x.hash, x.body)),
+      rv: page.rv,
+      cursor: page.cursor,
+      ...(stale ? { stale } : {}),
+    };
+  }
+
+  /** One object, or undefined. */
+  async get(namespace: string | undefined, name: string): Promise<{ entry: ObjectEntry | undefined; stale?: PageResult['stale'] }> {
+    const key = `${this.o.collection}|get|${objectKey(namespace, name)}`;
+    const { page, stale } = await this.cached(key, async () => {
+      const skipped: string[] = [];
+      const item = await this.o.resource.get(this.ctx(skipped), { name, namespace });
+      const objects = item ? this.build([item], skipped) : [];
+      return { rv: Date.now() * 1000, fetchedAt: Date.now() * 1000, objects, skipped: skipped.length };
+    });
+    const want = objectKey(namespace, name);
+    const x = page.objects.find((o) => o.key === want);
+    return { entry: x ? makeEntry(x.key, page.rv, x.hash, x.body) : undefined, ...(stale ? { stale } : {}) };
+  }
+}

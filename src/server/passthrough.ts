@@ -1,0 +1,62 @@
+import type { FastifyReply } from 'fastify';
+import { encodeContinueToken } from '../k8s/continue.ts';
+import { KubeError, badRequest, notFound, serviceUnavailable } from '../k8s/errors.ts';
+import type { Negotiated } from '../k8s/negotiate.ts';
+import type { ListOptions } from '../k8s/params.ts';
+import type { PassCollection } from '../resources/runtime.ts';
+import type { PageResult } from '../resources/passthrough.ts';
+import { objectFilter } from './list.ts';
+
+const CURSOR = 'pt:';
+
+function warn(reply: FastifyReply, c: PassCollection, stale: PageResult['stale']): void {
+  if (!stale) return;
+  const age = Math.round(stale.ageMs / 1000);
+  const text = `${c.adapter}: upstream unavailable (${stale.cause}), serving data from ${age}s ago`.replace(/["\\]/g, "'").slice(0, 256);
+  reply.header('warning', `299 - "${text}"`);
+}
+
+async function upstream<T>(c: PassCollection, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    if (err instanceof KubeError) throw err;
+    throw serviceUnavailable(`${c.adapter}: upstream unavailable for ${c.info.plural}.${c.info.group}: ${err instanceof Error ? err.message : String(err)}`, 5);
+  }
+}
+
+/**
+ * list and get of a pass-through resource. The upstream's cursor rides inside kubegate's opaque continue
+ * token; every selector is re-applied here, so a page may hold fewer items than `limit` (clients follow
+ * `continue`, as the Kubernetes API allows).
+ */
+export async function servePassThrough(
+  c: PassCollection,
+  namespace: string | undefined,
+  name: string | undefined,
+  o: ListOptions,
+  format: Negotiated,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const inc = o.includeObject;
+  if (name !== undefined) {
+    const { entry, stale } = await upstream(c, () => c.pass.get(namespace, name));
+    if (!entry) throw notFound(c.info.plural, c.info.group, name);
+    warn(reply, c, stale);
+    return reply.type('application/json').send(format.kind === 'table' ? c.encoder.objectTable(entry, format.version, inc) : entry.json);
+  }
+  let cursor: string | undefined;
+  if (o.continue) {
+    if (!o.continue.key.startsWith(CURSOR)) throw badRequest('continue key is not valid: not a token of this resource');
+    cursor = o.continue.key.slice(CURSOR.length);
+  }
+  const page = await upstream(c, () =>
+    c.pass.listPage({ namespace, limit: o.limit ?? 500, cursor, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector }),
+  );
+  warn(reply, c, page.stale);
+  const filter = objectFilter(c, namespace, o);
+  const entries = filter ? page.entries.filter(filter) : page.entries;
+  const meta = { resourceVersion: page.rv, ...(page.cursor ? { continue: encodeContinueToken({ rv: page.rv, key: CURSOR + page.cursor }) } : {}) };
+  const body = format.kind === 'table' ? c.encoder.listTable(entries, meta, format.version, inc) : c.encoder.listJson(entries, meta);
+  return reply.type('application/json').send(body);
+}

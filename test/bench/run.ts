@@ -1,0 +1,93 @@
+// `npm run bench`: kubegate against a baseline fastify server serving the same pre-built bytes (same TLS,
+// HTTP/2), measured in one run on this machine; prints ratios. No absolute thresholds: machines are noisy.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createDevCertificates } from '../../src/server/tls.ts';
+import { fetchBody, load, timeSequential } from './load.ts';
+
+const quick = process.argv.includes('--quick');
+const dir = mkdtempSync(join(tmpdir(), 'kubegate-bench-'));
+const certs = await createDevCertificates(['localhost'], ['127.0.0.1']);
+const tlsFile = join(dir, 'tls.json');
+writeFileSync(tlsFile, JSON.stringify(certs.server));
+const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((c) => c.kill()));
+
+async function startServer(args: string[], flags: string[] = []): Promise<{ info: Record<string, unknown>; child: ChildProcess }> {
+  const child = spawn(process.execPath, [...flags, 'test/bench/server.ts', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(child);
+  const rl = createInterface({ input: child.stdout! });
+  const line = await new Promise<string>((resolve) => rl.once('line', resolve));
+  return { info: JSON.parse(line) as Record<string, unknown>, child };
+}
+
+const H = { authorization: 'Bearer bench-token-0123456789' };
+const TABLE = { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json' };
+const P = '/apis/bench.kubegate.dev/v1/instances';
+const rows: string[][] = [];
+const report = (name: string, base: string, gw: string, ratio: number, target: string) => {
+  rows.push([name, base, gw, ratio.toFixed(2), target]);
+  console.log(`${name.padEnd(34)} baseline ${base.padEnd(22)} kubegate ${gw.padEnd(22)} ratio ${ratio.toFixed(2)} (${target})`);
+};
+
+for (const count of quick ? [500] : [500, 10_000]) {
+  const gw = await startServer(['gateway', tlsFile, String(count)]);
+  const url = String(gw.info.url);
+  const paths: Record<string, { path: string; headers: Record<string, string> }> = {
+    get: { path: `${P.replace('/instances', '/namespaces/team-0/instances')}/i-00000000`, headers: H },
+    listJson: { path: `${P}`, headers: H },
+    listTable: { path: `${P}?limit=500`, headers: { ...H, ...TABLE } },
+  };
+  const routes: Record<string, string> = {};
+  for (const p of Object.values(paths)) routes[p.path] = (await fetchBody({ url, ca: certs.ca.cert, ...p })).toString('base64');
+  const routesFile = join(dir, `routes-${count}.json`);
+  writeFileSync(routesFile, JSON.stringify(routes));
+  const base = await startServer(['baseline', tlsFile, routesFile]);
+  const burl = String(base.info.url);
+  const ca = certs.ca.cert;
+
+  if (count === 500) {
+    const o = { path: paths.get!.path, headers: H, ca, concurrency: 16, seconds: quick ? 2 : 5 };
+    await load({ ...o, url: burl, seconds: 1 });
+    await load({ ...o, url, seconds: 1 });
+    const b = await load({ ...o, url: burl });
+    const g = await load({ ...o, url });
+    const fmt = (r: typeof b) => `${Math.round(r.rps)} rps p99 ${r.p99.toFixed(2)}ms`;
+    report('GET one object (16 in flight)', fmt(b), fmt(g), g.rps / b.rps, 'target >= 0.80, p99 <= 2ms');
+  }
+  const n = count >= 10_000 ? (quick ? 5 : 20) : 50;
+  for (const kind of ['listJson', 'listTable'] as const) {
+    const o = { ...paths[kind]!, ca, count: n };
+    await timeSequential({ ...o, url: burl, count: 3 });
+    await timeSequential({ ...o, url, count: 3 });
+    const b = await timeSequential({ ...o, url: burl });
+    const g = await timeSequential({ ...o, url });
+    const label = `LIST ${count} ${kind === 'listJson' ? 'JSON' : 'Table (limit 500)'}`;
+    report(label, `${b.mean.toFixed(2)}ms ${(b.bytes / 1e6).toFixed(1)}MB`, `${g.mean.toFixed(2)}ms`, g.mean / b.mean, kind === 'listJson' && count >= 10_000 ? 'target <= 1.20' : 'time ratio');
+  }
+  gw.child.kill();
+  base.child.kill();
+}
+
+if (!quick || process.argv.includes('watch')) {
+  const { watchBench } = await import('./watch.ts');
+  for (const protocol of ['h2', 'http1'] as const) {
+    const r = await watchBench({ watchers: quick ? 1000 : 10_000, protocol });
+    console.log(
+      `WATCH ${r.watchers} watchers over ${protocol}: opened ${r.opened}, received ${r.received}, delay after commit p50 ${r.p50.toFixed(0)}ms p99 ${r.p99.toFixed(0)}ms max ${r.max.toFixed(0)}ms (target p99 <= 250ms); ` +
+        `heap/watcher ${(r.heapPerWatcherBytes / 1024).toFixed(1)} KiB (target <= 6 KiB on h2), rss/watcher ${(r.rssPerWatcherBytes / 1024).toFixed(1)} KiB; ` +
+        `upstream polls in ${r.windowSeconds.toFixed(0)}s at a 2s interval: ${r.upstreamPolls}`,
+    );
+  }
+}
+
+if (!quick) {
+  const big = await startServer(['gateway', tlsFile, '100000'], ['--expose-gc']);
+  const mb = (x: unknown) => `${(Number(x) / 1048576).toFixed(0)} MiB`;
+  console.log(`memory with ${String(big.info.objects)} mirrored objects: rss ${mb(big.info.rss)}, heap ${mb(big.info.heapUsed)}`);
+  big.child.kill();
+}
+process.exit(0);

@@ -1,0 +1,59 @@
+// One benchmark server process: `gateway` (kubegate with the synthetic adapter) or `baseline` (fastify
+// returning pre-built bytes from memory, same TLS and protocol). Prints one JSON line when ready.
+import { readFileSync } from 'node:fs';
+import Fastify from 'fastify';
+import { createInterface } from 'node:readline';
+import { parseConfig } from '../../src/config/load.ts';
+import { loadAdapters } from '../../src/config/adapters.ts';
+import { startGateway } from '../../src/server/gateway.ts';
+
+const [mode, arg1, arg2] = process.argv.slice(2);
+const tls = JSON.parse(readFileSync(arg1 ?? '', 'utf8')) as { cert: string; key: string };
+
+if (mode === 'gateway') {
+  const count = Number(arg2);
+  const loaded = parseConfig(
+    JSON.stringify({
+      server: { host: '127.0.0.1', port: 0 },
+      auth: { tokens: [{ token: 'bench-token-0123456789', user: 'bench', groups: ['bench'] }], policy: [{ groups: ['bench'], verbs: ['*'], nonResourceURLs: ['*'] }] },
+      watch: { maxBufferedBytes: 64 << 20 },
+      adapters: [{ name: 'synthetic', module: './test/bench/synthetic-adapter.ts', config: { count }, ...(process.env.BENCH_POLL ? { pollInterval: process.env.BENCH_POLL } : {}) }],
+    }),
+  );
+  const adapters = await loadAdapters(loaded, process.cwd());
+  const { createLogger } = await import('../../src/observability/log.ts');
+  const gw = await startGateway({ config: loaded.config, adapters, tls, logger: createLogger('error') });
+  const c = gw.runtime.collections[0];
+  await c?.poller.ready();
+  globalThis.gc?.();
+  const m = process.memoryUsage();
+  process.stdout.write(JSON.stringify({ url: gw.url, rss: m.rss, heapUsed: m.heapUsed, objects: c?.view.size }) + '\n');
+  const { stats } = await import('./synthetic-adapter.ts');
+  const reply = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
+  createInterface({ input: process.stdin }).on('line', (cmd) => {
+    if (cmd === 'touch') {
+      // Changes one object; reports when the change is committed (the watch delay is measured from here).
+      void gw.runtime.reconfigure('synthetic', { count, generation: Date.now() }).then(() =>
+        reply({ event: 'polled', at: performance.timeOrigin + performance.now() }),
+      );
+    } else if (cmd === 'mem') {
+      globalThis.gc?.();
+      const m = process.memoryUsage();
+      reply({ event: 'mem', rss: m.rss, heapUsed: m.heapUsed, watchers: c?.hub.size });
+    } else if (cmd === 'stats') {
+      reply({ event: 'stats', polls: stats.polls });
+    }
+  });
+} else {
+  const routes = JSON.parse(readFileSync(arg2 ?? '', 'utf8')) as Record<string, string>;
+  const app = Fastify({ http2: true, https: { allowHTTP1: true, ...tls } } as Parameters<typeof Fastify>[0]);
+  const bodies = new Map(Object.entries(routes).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+  app.get('/*', (req, reply) => {
+    const b = bodies.get(req.url);
+    if (!b) return reply.code(404).send();
+    return reply.type('application/json').send(b);
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const a = app.server.address();
+  process.stdout.write(JSON.stringify({ url: `https://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}` }) + '\n');
+}
