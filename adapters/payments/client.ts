@@ -1,0 +1,86 @@
+import createClient from 'openapi-fetch';
+import type { AdapterContext } from '../../src/sdk/index.ts';
+import type { PaymentsConfig } from './schema.ts';
+import type { components, paths } from './upstream.ts';
+
+type UpstreamError = components['schemas']['Error'];
+
+/** A failed call to the payments API. The message names the call and status and never holds the API key. */
+export class PaymentsError extends Error {
+  override name = 'PaymentsError';
+  /** HTTP status of the answer; undefined when there was none (network error, timeout). */
+  readonly status: number | undefined;
+  /** The upstream's `error.code` (e.g. `resource_missing`), when its body was seen. */
+  readonly code: string | undefined;
+  /** The upstream's `error.param` (e.g. `customer`), when its body was seen. */
+  readonly param: string | undefined;
+  constructor(message: string, status?: number, error?: Partial<UpstreamError>) {
+    super(message);
+    this.status = status;
+    this.code = error?.code;
+    this.param = error?.param;
+  }
+}
+
+/**
+ * `text` with API keys masked the way the payments API shows them (`sk_test_****1234`): the configured key
+ * wherever it appears, and anything shaped like a secret or restricted key.
+ *
+ * @example
+ * maskSecrets('bad key sk_test_abcdefgh1234', 'x'); // 'bad key sk_test_****1234'
+ */
+export function maskSecrets(text: string, apiKey: string): string {
+  const mask = (k: string) => {
+    const prefix = /^[a-z]{2}_(?:test|live)_/.exec(k)?.[0] ?? '';
+    return k.length - prefix.length > 8 ? `${prefix}****${k.slice(-4)}` : `${prefix}****`;
+  };
+  let out = apiKey.length >= 6 ? text.split(apiKey).join(mask(apiKey)) : text;
+  out = out.replace(/\b[sr]k_(?:test|live)_[A-Za-z0-9]+/g, mask);
+  return out;
+}
+
+/**
+ * A typed client of the payments API for one adapter call. Built per call from `ctx` (cheap): a rotated key
+ * in the config is used by the next call, with no client to rebuild.
+ */
+export function paymentsClient(ctx: AdapterContext<PaymentsConfig>) {
+  const { baseUrl, apiKey } = ctx.config;
+  return createClient<paths>({
+    baseUrl: baseUrl.replace(/\/+$/, ''),
+    // openapi-fetch hands fetch a Request; ctx.fetch takes a URL and init, so pass it the Request's parts.
+    fetch: (req) => ctx.fetch(req.url, { method: req.method, headers: req.headers, signal: req.signal }),
+    headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
+  });
+}
+
+/**
+ * Runs one upstream call and returns its data. A non-2xx answer (seen by a plain fetch) or an error thrown
+ * by the framework's fetch (which throws on non-2xx itself, with a `status`) becomes a PaymentsError with
+ * the key masked. `what` names the call in messages, e.g. `GET /v1/charges`.
+ */
+export async function callPayments<T>(
+  ctx: AdapterContext<PaymentsConfig>,
+  what: string,
+  call: () => Promise<{ data?: T; error?: { error: UpstreamError }; response: Response }>,
+): Promise<T> {
+  const key = ctx.config.apiKey;
+  let r: Awaited<ReturnType<typeof call>>;
+  try {
+    r = await call();
+  } catch (err) {
+    const status = (err as { status?: unknown }).status;
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new PaymentsError(
+      maskSecrets(`payments: ${what} failed: ${msg}`, key),
+      typeof status === 'number' ? status : undefined,
+    );
+  }
+  if (r.data !== undefined && r.response.ok) return r.data;
+  const e = r.error?.error;
+  const detail = e?.message ? `: ${e.message}` : '';
+  throw new PaymentsError(
+    maskSecrets(`payments: ${what} answered ${r.response.status}${detail}`, key),
+    r.response.status,
+    e,
+  );
+}

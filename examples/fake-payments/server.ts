@@ -1,0 +1,257 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createChargeFactory, seedCharges, type Charge } from './charges.ts';
+
+export type { Charge } from './charges.ts';
+
+/** The default secret key of the fake (a test-mode key shape; not a real key). */
+export const FAKE_API_KEY = 'sk_test_51KubegateFakePaymentsKey00001234';
+
+export interface FakePaymentsOptions {
+  /** Port to listen on, 0 (default) for any free port. */
+  port?: number;
+  /** The only key accepted; default FAKE_API_KEY. */
+  apiKey?: string;
+  /** Charges seeded at start; default 300. */
+  charges?: number;
+  /** Seed of the generated data; the same seed gives the same charges. Default 1. */
+  seed?: number;
+}
+
+export interface FakePayments {
+  /** Base URL, e.g. `http://127.0.0.1:40123` (the API lives under `/v1`). */
+  url: string;
+  apiKey: string;
+  /** Requests received per route, counted before auth and rate limiting. */
+  calls: { list: number; get: number };
+  /** Creates a charge (generated fields, overridden by `c`), created now, and returns it. */
+  add(c?: Partial<Charge>): Charge;
+  /** Changes fields of a charge (its id and object stay). Throws if there is no such charge. */
+  update(id: string, patch: Partial<Charge>): void;
+  /** Deletes a charge (cursors naming it keep working). Throws if there is no such charge. */
+  remove(id: string): void;
+  /** Allows at most `n` requests per second (others get 429 with Retry-After), or no limit with null. */
+  setRateLimit(n: number | null): void;
+  close(): Promise<void>;
+}
+
+const LIST_PARAMS = new Set([
+  'limit',
+  'starting_after',
+  'ending_before',
+  'customer',
+  'created[gt]',
+  'created[gte]',
+  'created[lt]',
+  'created[lte]',
+]);
+
+class ApiError extends Error {
+  readonly status: number;
+  readonly body: { type: string; message: string; code?: string; param?: string };
+  constructor(status: number, body: ApiError['body']) {
+    super(body.message);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+const invalid = (message: string, param?: string, code?: string) =>
+  new ApiError(400, { type: 'invalid_request_error', message, ...(code ? { code } : {}), ...(param ? { param } : {}) });
+
+/** `sk_test_****1234`: how the API shows a key in errors. */
+export function maskKey(key: string): string {
+  const prefix = /^[a-z]{2}_(?:test|live)_/.exec(key)?.[0] ?? '';
+  return key.length - prefix.length > 8 ? `${prefix}****${key.slice(-4)}` : `${prefix}****`;
+}
+
+/** The key of `Authorization: Bearer <key>` or of Basic auth with the key as user name. */
+function presentedKey(h: string | undefined): string | undefined {
+  if (!h) return undefined;
+  const [scheme, value = ''] = h.split(' ', 2);
+  if (scheme?.toLowerCase() === 'bearer') return value;
+  if (scheme?.toLowerCase() === 'basic') return Buffer.from(value, 'base64').toString().split(':')[0];
+  return undefined;
+}
+
+/**
+ * A fake of a Stripe-shaped charges API on node:http: `GET /v1/charges` (newest first, `limit`,
+ * `starting_after`/`ending_before` cursors, `customer` and `created[gt|gte|lt|lte]` filters) and
+ * `GET /v1/charges/{id}`, with bearer-key auth (401), unknown-parameter errors (400), missing charges (404)
+ * and an optional per-second rate limit (429 with Retry-After). Data is generated from a seed.
+ *
+ * @example
+ * const fake = await startFakePayments({ charges: 50 });
+ * const res = await fetch(`${fake.url}/v1/charges?limit=3`, { headers: { authorization: `Bearer ${fake.apiKey}` } });
+ * await fake.close();
+ */
+export async function startFakePayments(opts: FakePaymentsOptions = {}): Promise<FakePayments> {
+  const apiKey = opts.apiKey ?? FAKE_API_KEY;
+  const seed = opts.seed ?? 1;
+  const factory = createChargeFactory(seed);
+  // Newest first; `seq` breaks ties between charges created in the same second (later insert = newer).
+  const charges: Charge[] = seedCharges(factory, opts.charges ?? 300, seed);
+  const seq = new Map<string, number>(charges.map((c, i) => [c.id, charges.length - i]));
+  let nextSeq = charges.length + 1;
+  const removed = new Map<string, Charge>();
+  const calls = { list: 0, get: 0 };
+  let rate: number | null = null;
+  let window = { start: 0, count: 0 };
+  let requestNo = 0;
+
+  /** Negative when a comes before b in the list (a is newer). */
+  const order = (a: Charge, b: Charge) => b.created - a.created || (seq.get(b.id) ?? 0) - (seq.get(a.id) ?? 0);
+  const find = (id: string) => charges.find((c) => c.id === id);
+
+  const list = (q: URLSearchParams) => {
+    for (const k of q.keys()) if (!LIST_PARAMS.has(k)) throw invalid(`Received unknown parameter: ${k}`, k);
+    const int = (name: string): number | undefined => {
+      const v = q.get(name);
+      if (v === null) return undefined;
+      if (!/^-?\d+$/.test(v)) throw invalid(`Invalid integer: ${v}`, name);
+      return Number(v);
+    };
+    const limit = int('limit') ?? 10;
+    if (limit < 1 || limit > 100) throw invalid('This value must be between 1 and 100.', 'limit');
+    const after = q.get('starting_after');
+    const before = q.get('ending_before');
+    if (after !== null && before !== null)
+      throw invalid('You may only specify one of these parameters: ending_before, starting_after.', 'starting_after');
+    const cursorOf = (id: string, param: string) => {
+      const c = find(id) ?? removed.get(id);
+      if (!c) throw invalid(`No such charge: '${id}'`, param, 'resource_missing');
+      return c;
+    };
+    const bounds = {
+      gt: int('created[gt]'),
+      gte: int('created[gte]'),
+      lt: int('created[lt]'),
+      lte: int('created[lte]'),
+    };
+    const customer = q.get('customer');
+    let rows = charges.filter(
+      (c) =>
+        (customer === null || c.customer === customer) &&
+        (bounds.gt === undefined || c.created > bounds.gt) &&
+        (bounds.gte === undefined || c.created >= bounds.gte) &&
+        (bounds.lt === undefined || c.created < bounds.lt) &&
+        (bounds.lte === undefined || c.created <= bounds.lte),
+    );
+    let hasMore: boolean;
+    if (before !== null) {
+      const at = cursorOf(before, 'ending_before');
+      rows = rows.filter((c) => order(c, at) < 0);
+      hasMore = rows.length > limit;
+      rows = rows.slice(-limit);
+    } else {
+      if (after !== null) {
+        const at = cursorOf(after, 'starting_after');
+        rows = rows.filter((c) => order(c, at) > 0);
+      }
+      hasMore = rows.length > limit;
+      rows = rows.slice(0, limit);
+    }
+    return { object: 'list', url: '/v1/charges', has_more: hasMore, data: rows };
+  };
+
+  const route = (req: http.IncomingMessage): unknown => {
+    const u = new URL(req.url ?? '/', 'http://fake');
+    const isList = u.pathname === '/v1/charges';
+    const one = /^\/v1\/charges\/([^/]+)$/.exec(u.pathname);
+    if (isList) calls.list++;
+    if (one) calls.get++;
+    if (rate !== null) {
+      const now = Date.now();
+      if (now - window.start >= 1000) window = { start: now, count: 0 };
+      if (++window.count > rate)
+        throw new ApiError(429, {
+          type: 'rate_limit_error',
+          code: 'rate_limit',
+          message: 'Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.',
+        });
+    }
+    const key = presentedKey(req.headers.authorization);
+    if (key === undefined || key === '')
+      throw new ApiError(401, {
+        type: 'invalid_request_error',
+        message:
+          "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+      });
+    if (key !== apiKey)
+      throw new ApiError(401, { type: 'invalid_request_error', message: `Invalid API Key provided: ${maskKey(key)}` });
+    if (req.method === 'GET' && isList) return list(u.searchParams);
+    if (req.method === 'GET' && one) {
+      const id = decodeURIComponent(one[1] ?? '');
+      const c = find(id);
+      if (!c)
+        throw new ApiError(404, {
+          type: 'invalid_request_error',
+          code: 'resource_missing',
+          param: 'id',
+          message: `No such charge: '${id}'`,
+        });
+      return c;
+    }
+    throw new ApiError(404, {
+      type: 'invalid_request_error',
+      message: `Unrecognized request URL (${req.method ?? 'GET'}: ${u.pathname}).`,
+    });
+  };
+
+  const server = http.createServer((req, res) => {
+    const headers: http.OutgoingHttpHeaders = {
+      'content-type': 'application/json',
+      'request-id': `req_${String(++requestNo).padStart(14, '0')}`,
+    };
+    req.resume();
+    try {
+      const body = JSON.stringify(route(req));
+      res.writeHead(200, headers).end(body);
+    } catch (err) {
+      const e = err instanceof ApiError ? err : new ApiError(500, { type: 'api_error', message: String(err) });
+      if (e.status === 429) headers['retry-after'] = '1';
+      res.writeHead(e.status, headers).end(JSON.stringify({ error: e.body }));
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    apiKey,
+    calls,
+    add(c = {}) {
+      const created = c.created ?? Math.max(Math.floor(Date.now() / 1000), charges[0]?.created ?? 0);
+      const charge = factory.make(created, c);
+      if (find(charge.id)) throw new Error(`charge ${charge.id} already exists`);
+      seq.set(charge.id, nextSeq++);
+      charges.push(charge);
+      charges.sort(order);
+      return charge;
+    },
+    update(id, patch) {
+      const c = find(id);
+      if (!c) throw new Error(`no charge ${id}`);
+      Object.assign(c, patch, { id, object: 'charge' });
+      charges.sort(order);
+    },
+    remove(id) {
+      const i = charges.findIndex((c) => c.id === id);
+      const [c] = i >= 0 ? charges.splice(i, 1) : [];
+      if (!c) throw new Error(`no charge ${id}`);
+      removed.set(id, c);
+    },
+    setRateLimit(n) {
+      rate = n;
+      window = { start: 0, count: 0 };
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
