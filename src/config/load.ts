@@ -3,6 +3,7 @@ import { LineCounter, parseDocument, isNode } from 'yaml';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigSchema, type KubegateConfig } from './schema.ts';
+import '../sdk/formats.ts';
 
 /** A config problem, worded to name the field (and line) so a person can fix it. */
 export class ConfigError extends Error {

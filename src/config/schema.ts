@@ -65,6 +65,7 @@ export const ConfigSchema = Type.Object(
       Type.Object(
         {
           type: Type.Union([Type.Literal('memory'), Type.Literal('redis')]),
+          leaseTtl: Type.Optional(Duration),
           redis: Type.Optional(
             Type.Object(
               { url: Type.Optional(Type.String()), keyPrefix: Type.Optional(Type.String()) },

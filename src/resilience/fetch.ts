@@ -83,9 +83,9 @@ export interface UpstreamClient {
 
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 
-function describe(url: string | URL): string {
+function describe(url: string | URL | Request): string {
   try {
-    const u = new URL(url);
+    const u = new URL(url instanceof Request ? url.url : url);
     return `${u.origin}${u.pathname}`;
   } catch {
     return 'upstream';
@@ -165,7 +165,7 @@ export function createUpstreamClient(opts: Partial<ResilienceOptions> & { baseFe
   );
   retryPolicy.onRetry(() => ev.onRetry?.());
 
-  const attempt = async (input: string | URL, init: RequestInit | undefined, deadline: number): Promise<Response> => {
+  const attempt = async (input: string | URL | Request, init: RequestInit | undefined, deadline: number): Promise<Response> => {
     const what = describe(input);
     const now = Date.now();
     if (holdUntil > now) {
@@ -181,11 +181,13 @@ export function createUpstreamClient(opts: Partial<ResilienceOptions> & { baseFe
     const timer = setTimeout(() => ac.abort(new Error('deadline')), budget);
     const t0 = performance.now();
     try {
+      // Redirects are not followed: an adapter's calls stay on its upstream (no open relay to other hosts).
       const res = await base(input, { ...init, signal: ac.signal, redirect: 'manual' });
       if (!res.ok) {
         const ra = parseRetryAfter(res.headers.get('retry-after'));
         if (ra !== undefined && (res.status === 429 || res.status === 503)) holdUntil = Math.max(holdUntil, Date.now() + ra);
-        if (RETRYABLE.has(res.status) || res.status >= 300) {
+        // Transient failures are the policy's business; anything else (404, 401, 422...) is the adapter's to read.
+        if (RETRYABLE.has(res.status)) {
           const body = await res.text().catch(() => '');
           const reason = /"(?:reason|message|error)"\s*:\s*"([^"]{1,200})"/.exec(body)?.[1];
           ev.onRequest?.(String(res.status), performance.now() - t0);
@@ -219,7 +221,7 @@ export function createUpstreamClient(opts: Partial<ResilienceOptions> & { baseFe
           await sleep(wait, init?.signal);
         }
       }
-      const method = (init?.method ?? 'GET').toUpperCase();
+      const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
       const idempotent = method === 'GET' || method === 'HEAD';
       try {
         return await pool.execute(() =>

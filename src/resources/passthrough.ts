@@ -145,10 +145,11 @@ export class PassThroughCollection {
       pushFields,
     );
     const limit = Math.min(q.limit, r.maxPageSize ?? 100);
-    const key = `${this.o.collection}|list|${JSON.stringify([q.namespace ?? '', limit, q.cursor ?? '', labels, fields])}`;
+    const namespace = r.pushDown?.namespace ? q.namespace : undefined;
+    const key = `${this.o.collection}|list|${JSON.stringify([namespace ?? '', limit, q.cursor ?? '', labels, fields])}`;
     const { page, stale } = await this.cached(key, async () => {
       const skipped: string[] = [];
-      const res = await r.listPage(this.ctx(skipped), { limit, cursor: q.cursor, namespace: q.namespace, labels, fields });
+      const res = await r.listPage(this.ctx(skipped), { limit, cursor: q.cursor, namespace, labels, fields });
       const objects = this.build(res.items, skipped);
       return { rv: Date.now() * 1000, fetchedAt: Date.now() * 1000, ...(res.cursor ? { cursor: res.cursor } : {}), objects, skipped: skipped.length };
     });

@@ -22,6 +22,8 @@ export interface RuntimeOptions {
   watch: { bookmarkIntervalMs: number; maxEvents: number; maxEventAgeMs: number; maxBufferedBytes: number };
   /** Identity of this replica for poll leases. */
   holder?: string;
+  /** How long a poll lease lasts without renewal; default three poll intervals, at least 10 s. */
+  leaseTtlMs?: number;
   errorFrame: (code: number, reason: string, message: string) => Buffer;
   /** Metrics hooks per adapter. */
   upstreamEvents?: (adapter: string) => UpstreamEvents;
@@ -165,7 +167,7 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
         view,
         store: o.store,
         holder,
-        leaseTtlMs: Math.max(3 * pollIntervalMs, 10_000),
+        leaseTtlMs: o.leaseTtlMs ?? Math.max(3 * pollIntervalMs, 10_000),
         fetch: upstream.fetch,
         log,
         onPoll: (ok, ms, n) => {

@@ -10,7 +10,9 @@
  *     schema: {}, async list(ctx) { return [] } })],
  * });
  */
+import './formats.ts';
 export { Type } from '@sinclair/typebox';
 export type { Static, TSchema, TObject } from '@sinclair/typebox';
 export { defineAdapter, defineResource } from './define.ts';
 export type * from './types.ts';
+export { UpstreamError } from '../resilience/fetch.ts';

@@ -30,8 +30,14 @@ export interface ObjectInput {
   status?: unknown;
 }
 
-/** A fetch with the adapter's resilience policy (timeout, retry, breaker, rate limit) and credentials applied. */
-export type UpstreamFetch = (input: string | URL, init?: RequestInit) => Promise<Response>;
+/**
+ * A fetch with the adapter's resilience policy applied (rate limit, bulkhead, breaker, retries, deadline,
+ * body size limit). 2xx and non-retryable answers (400, 401, 403, 404, 409, 422, ...) come back as Responses
+ * for the adapter to read; transient failures (network errors, timeouts, 408, 429, 5xx) are retried for
+ * GET/HEAD and, when they persist, thrown as `UpstreamError` (with `status`). Adapters add their own
+ * credentials (headers); kubegate never logs them.
+ */
+export type UpstreamFetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 export interface AdapterLogger {
   debug(msg: string, extra?: Record<string, unknown>): void;
@@ -107,7 +113,7 @@ export interface PageRequest {
   limit: number;
   /** The upstream's cursor from the previous page; undefined for the first page. */
   cursor: string | undefined;
-  /** Namespace asked for, for namespaced resources listed in one namespace. */
+  /** Namespace asked for, when the resource declares `pushDown.namespace`; else undefined. */
   namespace: string | undefined;
   /** Label requirements `key=value` on keys declared in `pushDown.labels`. */
   labels: PushedDownRequirement[];
@@ -129,8 +135,11 @@ export interface PassThroughResource<C = unknown> extends ResourceBase {
   mode: 'passthrough';
   /** How long a page or object stays cached, e.g. `10s`. Default 10s. */
   cacheTtl?: string | number;
-  /** Label keys and field paths the upstream can filter on (equality only). */
-  pushDown?: { labels?: string[]; fields?: string[] };
+  /**
+   * Label keys and field paths the upstream can filter on (equality only), and whether it can filter by
+   * namespace. With `namespace: false` (the default) one cached page serves every namespace.
+   */
+  pushDown?: { labels?: string[]; fields?: string[]; namespace?: boolean };
   /** Largest page the upstream serves; bigger `limit`s are capped. Default 100. */
   maxPageSize?: number;
   /** One page of the collection, in the upstream's stable order. */

@@ -65,6 +65,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const selfEntry: LoadedAdapter = { entry: { name: 'kubegate', module: '(built in)' }, definition: self as unknown as LoadedAdapter['definition'], config: {} };
   const runtime = createRuntime([...o.adapters, selfEntry], {
     store,
+    ...(config.store?.leaseTtl !== undefined ? { leaseTtlMs: parseDuration(config.store.leaseTtl, 'store.leaseTtl') } : {}),
     metrics,
     upstreamEvents: (a) => metrics.upstreamEvents(a),
     log: adapterLogger(logger),

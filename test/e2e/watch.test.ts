@@ -14,6 +14,7 @@ beforeAll(async () => {
   weather.freeze();
   gw = await startTestGateway({
     adapters: [{ name: 'weather', module: WEATHER, config: config(), pollInterval: '300ms' }],
+    watch: { bookmarkInterval: '1s' },
   });
   await gw.gateway.runtime.collections[0]?.poller.ready();
 });
@@ -116,6 +117,29 @@ describe('watch protocol', () => {
     expect(events.indexOf(bm!)).toBe(6);
     const list = JSON.parse((await gw.get(base)).body) as { metadata: { resourceVersion: string } };
     expect(Number(bm?.object.metadata.resourceVersion)).toBeLessThanOrEqual(Number(list.metadata.resourceVersion));
+  });
+  it('streams Table rows for kubectl, with column definitions only in the first event', async () => {
+    const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+    const r = await gw.get(`${base}?watch=true&timeoutSeconds=1`, { accept });
+    const events = r.body.trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { kind: string; columnDefinitions?: unknown[]; rows: { cells: unknown[] }[] } });
+    expect(events).toHaveLength(6);
+    expect(events.every((e) => e.object.kind === 'Table' && e.object.rows.length === 1)).toBe(true);
+    expect(events[0]?.object.columnDefinitions?.length).toBeGreaterThan(3);
+    expect(events.slice(1).every((e) => e.object.columnDefinitions === undefined)).toBe(true);
+  });
+  it('sends periodic BOOKMARKs when allowWatchBookmarks is set, and none otherwise', async () => {
+    const list = JSON.parse((await gw.get(base)).body) as { metadata: { resourceVersion: string } };
+    const rv = list.metadata.resourceVersion;
+    const [withBm, without] = await Promise.all([
+      gw.get(`${base}?watch=true&allowWatchBookmarks=true&resourceVersion=${rv}&timeoutSeconds=3`),
+      gw.get(`${base}?watch=true&resourceVersion=${rv}&timeoutSeconds=3`),
+    ]);
+    const types = (b: string) => b.trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(types(withBm.body)).toContain('BOOKMARK');
+    expect(types(without.body)).not.toContain('BOOKMARK');
+    const bm = withBm.body.trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { kind: string; apiVersion: string; metadata: { resourceVersion: string } } }).find((e) => e.type === 'BOOKMARK');
+    expect(bm?.object).toMatchObject({ kind: 'Forecast', apiVersion: 'weather.kubegate.dev/v1alpha1' });
+    expect(Number(bm?.object.metadata.resourceVersion)).toBeGreaterThanOrEqual(Number(rv));
   });
   it('rejects resourceVersionMatch on a watch without sendInitialEvents (422)', async () => {
     const r = await gw.get(`${base}?watch=true&resourceVersionMatch=NotOlderThan&resourceVersion=1`);
