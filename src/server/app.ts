@@ -158,8 +158,10 @@ export function buildApp(o: AppOptions): FastifyInstance {
     const doc = openapi.v3.get(key);
     if (!doc) throw pathNotFound();
     const hash = (req.query as { hash?: string }).hash;
-    if (hash !== undefined && doc.etag.replace(/"/g, '') === hash) reply.header('cache-control', 'public, immutable');
-    else if (hash !== undefined) return reply.redirect(`/openapi/v3/${key}?hash=${doc.etag.replace(/"/g, '')}`, 301);
+    const current = doc.etag.slice(1, -1).toUpperCase();
+    // Like the apiserver: a matching ?hash= is immutable; a stale one is redirected to the current document.
+    if (hash !== undefined && hash.toUpperCase() === current) reply.header('cache-control', 'public, immutable');
+    else if (hash !== undefined) return reply.redirect(`/openapi/v3/${key}?hash=${current}`, 301);
     reply.header('etag', doc.etag);
     if (req.headers['if-none-match'] === doc.etag) return reply.code(304).send();
     return reply.type(JSON_TYPE).send(doc.body);

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { KubeError, badRequest, methodNotAllowed, notFound, pathNotFound, serviceUnavailable } from '../k8s/errors.ts';
 import { negotiate } from '../k8s/negotiate.ts';
+import { escapeFieldValue, parseFieldSelector } from '../k8s/fields.ts';
 import { parseListOptions, type ListOptions } from '../k8s/params.ts';
 import { parseResourcePath, requestVerb } from '../k8s/paths.ts';
 import type { Collection, PassCollection, Runtime } from '../resources/runtime.ts';
@@ -102,7 +103,8 @@ export function createResourceHandler(
     if (opts.watch) {
       if (rp.name !== undefined) {
         // Legacy single-object watch path: same as a watch with fieldSelector=metadata.name=<name>.
-        opts.fieldSelector = { ...opts.fieldSelector, empty: false, matches: (get) => get('metadata.name') === rp.name };
+        const byName = `metadata.name=${escapeFieldValue(rp.name)}`;
+        opts.fieldSelector = parseFieldSelector(opts.fieldSelector.empty ? byName : `${opts.fieldSelector.toString()},${byName}`, target.supportedFields);
       }
       return serveWatch(c, rp.namespace, opts, format, reply);
     }

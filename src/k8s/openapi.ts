@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto';
+import type { GroupVersionInfo, ResourceInfo } from './types.ts';
+
+/**
+ * OpenAPI v2 and v3 documents generated from the resources' schemas, so `kubectl explain` works and the
+ * aggregator can merge kubegate's spec (WIRE.md §3). kubectl explain (v3) needs, per group-version document,
+ * a `components.schemas` entry whose `x-kubernetes-group-version-kind` (an array) holds the GVK, and a path
+ * whose operation carries `x-kubernetes-group-version-kind` as an object.
+ */
+
+export interface OpenApiDoc {
+  body: Buffer;
+  /** Quoted SHA-512 hex. */
+  etag: string;
+}
+
+const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
+
+/** `weather.kubegate.dev` + `v1alpha1` + `Forecast` → `dev.kubegate.weather.v1alpha1.Forecast`. */
+export function definitionName(group: string, version: string, kind: string): string {
+  return `${group.split('.').reverse().join('.')}.${version}.${kind}`;
+}
+
+type Schema = Record<string, unknown>;
+
+/**
+ * Turns a TypeBox (draft-07 flavoured) schema into an OpenAPI 3.0 / Kubernetes structural one: drops `$id`
+ * and `$schema`, `const` → `enum`, a union of literals → one `enum`, `type: [x, 'null']` → `nullable`,
+ * `patternProperties` (Type.Record) → `additionalProperties`.
+ */
+export function toOpenApiSchema(input: unknown, v2 = false): Schema {
+  if (!input || typeof input !== 'object') return {};
+  const s = input as Schema;
+  const out: Schema = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k === '$id' || k === '$schema') continue;
+    if (k === 'const') {
+      out.enum = [v];
+      continue;
+    }
+    if (k === 'type' && Array.isArray(v)) {
+      const types = v.filter((t) => t !== 'null');
+      out.type = types[0];
+      if (types.length !== v.length && !v2) out.nullable = true;
+      continue;
+    }
+    if (k === 'properties' && v && typeof v === 'object') {
+      out.properties = Object.fromEntries(Object.entries(v as Schema).map(([p, sub]) => [p, toOpenApiSchema(sub, v2)]));
+      continue;
+    }
+    if (k === 'items') {
+      out.items = toOpenApiSchema(v, v2);
+      continue;
+    }
+    if (k === 'patternProperties' && v && typeof v === 'object') {
+      const first = Object.values(v as Schema)[0];
+      out.additionalProperties = toOpenApiSchema(first, v2);
+      continue;
+    }
+    if (k === 'additionalProperties' && typeof v === 'object') {
+      out.additionalProperties = toOpenApiSchema(v, v2);
+      continue;
+    }
+    if ((k === 'anyOf' || k === 'oneOf') && Array.isArray(v)) {
+      const lits = v as Schema[];
+      if (lits.length > 0 && lits.every((x) => 'const' in x)) {
+        out.type = typeof lits[0]?.const === 'number' ? 'number' : typeof lits[0]?.const === 'boolean' ? 'boolean' : 'string';
+        out.enum = lits.map((x) => x.const);
+        continue;
+      }
+      out[k] = lits.map((x) => toOpenApiSchema(x, v2));
+      continue;
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+function objectMeta(): Schema {
+  const str = (description: string) => ({ type: 'string', description });
+  return {
+    description: 'ObjectMeta is metadata that all persisted resources must have.',
+    type: 'object',
+    properties: {
+      name: str('Name must be unique within a namespace.'),
+      namespace: str('Namespace defines the space within which each name must be unique.'),
+      uid: str('UID is the unique in time and space value for this object. kubegate derives it from group, kind, namespace and name.'),
+      resourceVersion: str('An opaque value that represents the internal version of this object; it changes when the content changes.'),
+      creationTimestamp: { type: 'string', format: 'date-time', description: 'When the upstream created the object, or when kubegate first saw it.' },
+      labels: { type: 'object', additionalProperties: { type: 'string' }, description: 'Map of string keys and values, from upstream tags, usable in label selectors.' },
+      annotations: { type: 'object', additionalProperties: { type: 'string' }, description: 'Unstructured key value map, e.g. the upstream URL of the object.' },
+    },
+  };
+}
+
+function listMeta(): Schema {
+  return {
+    description: 'ListMeta describes metadata that synthetic resources must have, including lists.',
+    type: 'object',
+    properties: {
+      resourceVersion: { type: 'string', description: 'The version of the list, to start a watch from.' },
+      continue: { type: 'string', description: 'Opaque token to fetch the next page.' },
+      remainingItemCount: { type: 'integer', format: 'int64', description: 'Items left after this page (unfiltered lists only).' },
+    },
+  };
+}
+
+function schemasFor(r: ResourceInfo, ref: (n: string) => string, v2: boolean): Record<string, Schema> {
+  const name = definitionName(r.group, r.version, r.kind);
+  const gvk = { group: r.group, version: r.version, kind: r.kind };
+  const meta = v2 ? { $ref: ref(`${META}.ObjectMeta`), description: 'Standard object metadata.' } : { allOf: [{ $ref: ref(`${META}.ObjectMeta`) }], description: 'Standard object metadata.' };
+  const lmeta = v2 ? { $ref: ref(`${META}.ListMeta`) } : { allOf: [{ $ref: ref(`${META}.ListMeta`) }] };
+  const props: Schema = {
+    apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
+    kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
+    metadata: meta,
+  };
+  if (r.schema.spec) props.spec = { description: 'What the upstream says about the object.', ...toOpenApiSchema(r.schema.spec, v2) };
+  if (r.schema.status) props.status = { description: 'The observed state reported by the upstream.', ...toOpenApiSchema(r.schema.status, v2) };
+  return {
+    [name]: { description: r.description, type: 'object', properties: props, 'x-kubernetes-group-version-kind': [gvk] },
+    [`${name}List`]: {
+      description: `${r.kind}List is a list of ${r.kind}.`,
+      type: 'object',
+      required: ['items'],
+      properties: {
+        apiVersion: props.apiVersion,
+        kind: props.kind,
+        items: { type: 'array', items: { $ref: ref(name) } },
+        metadata: lmeta,
+      },
+      'x-kubernetes-group-version-kind': [{ ...gvk, kind: `${r.kind}List` }],
+    },
+  };
+}
+
+function op(r: ResourceInfo, action: 'list' | 'get', ref: (n: string) => string, v2: boolean, params: Schema[]): Schema {
+  const name = definitionName(r.group, r.version, r.kind) + (action === 'list' ? 'List' : '');
+  const schema = { $ref: ref(name) };
+  return {
+    tags: [`${r.group.split('.')[0] ?? r.group}_${r.version}`],
+    description: action === 'list' ? `list or watch objects of kind ${r.kind}` : `read the specified ${r.kind}`,
+    operationId: `${action}${r.version[0]?.toUpperCase() ?? ''}${r.version.slice(1)}${r.kind}`,
+    parameters: params,
+    responses: v2 ? { '200': { description: 'OK', schema } } : { '200': { description: 'OK', content: { 'application/json': { schema } } } },
+    'x-kubernetes-action': action,
+    'x-kubernetes-group-version-kind': { group: r.group, version: r.version, kind: r.kind },
+  };
+}
+
+function paths(gv: GroupVersionInfo, ref: (n: string) => string, v2: boolean): Record<string, Schema> {
+  const out: Record<string, Schema> = {};
+  const param = (name: string, description: string): Schema =>
+    v2 ? { name, in: 'path', required: true, type: 'string', description } : { name, in: 'path', required: true, schema: { type: 'string' }, description };
+  const nameP = param('name', 'name of the object');
+  const nsP = param('namespace', 'object name and auth scope, such as for teams and projects');
+  for (const r of gv.resources) {
+    const base = `/apis/${gv.group}/${gv.version}`;
+    if (r.namespaced) {
+      out[`${base}/namespaces/{namespace}/${r.plural}`] = { get: op(r, 'list', ref, v2, [nsP]) };
+      out[`${base}/namespaces/{namespace}/${r.plural}/{name}`] = { get: op(r, 'get', ref, v2, [nameP, nsP]) };
+      out[`${base}/${r.plural}`] = { get: { ...op(r, 'list', ref, v2, []), operationId: `list${r.kind}ForAllNamespaces` } };
+    } else {
+      out[`${base}/${r.plural}`] = { get: op(r, 'list', ref, v2, []) };
+      out[`${base}/${r.plural}/{name}`] = { get: op(r, 'get', ref, v2, [nameP]) };
+    }
+  }
+  return out;
+}
+
+function serialize(value: unknown): OpenApiDoc {
+  const body = Buffer.from(JSON.stringify(value));
+  return { body, etag: `"${createHash('sha512').update(body).digest('hex')}"` };
+}
+
+export interface OpenApiDocuments {
+  v2: OpenApiDoc;
+  v3Root: OpenApiDoc;
+  /** By `apis/<group>/<version>`. */
+  v3: Map<string, OpenApiDoc>;
+}
+
+/** All OpenAPI documents, built once at start. */
+export function buildOpenApiDocuments(gvs: readonly GroupVersionInfo[]): OpenApiDocuments {
+  const ref2 = (n: string) => `#/definitions/${n}`;
+  const ref3 = (n: string) => `#/components/schemas/${n}`;
+  const common = (v2: boolean): Record<string, Schema> => ({ [`${META}.ObjectMeta`]: objectMeta(), [`${META}.ListMeta`]: listMeta(), ...(v2 ? {} : {}) });
+  const defs2: Record<string, Schema> = common(true);
+  const paths2: Record<string, Schema> = {};
+  const v3 = new Map<string, OpenApiDoc>();
+  for (const gv of gvs) {
+    Object.assign(paths2, paths(gv, ref2, true));
+    const schemas3: Record<string, Schema> = common(false);
+    for (const r of gv.resources) {
+      Object.assign(defs2, schemasFor(r, ref2, true));
+      Object.assign(schemas3, schemasFor(r, ref3, false));
+    }
+    v3.set(
+      `apis/${gv.group}/${gv.version}`,
+      serialize({
+        openapi: '3.0.0',
+        info: { title: 'kubegate', version: gv.version },
+        paths: paths(gv, ref3, false),
+        components: { schemas: schemas3 },
+      }),
+    );
+  }
+  const v2 = serialize({ swagger: '2.0', info: { title: 'kubegate', version: 'v0.1.0' }, paths: paths2, definitions: defs2 });
+  const root = {
+    paths: Object.fromEntries(
+      [...v3].map(([k, d]) => [k, { serverRelativeURL: `/openapi/v3/${k}?hash=${d.etag.slice(1, -1).toUpperCase()}` }]),
+    ),
+  };
+  return { v2, v3Root: serialize(root), v3 };
+}
