@@ -1,5 +1,5 @@
 import type { TObject } from '@sinclair/typebox';
-import type { AdapterDefinition, ResourceDefinition } from './types.ts';
+import type { AdapterDefinition, MirrorResource, PassThroughResource, ResourceDefinition } from './types.ts';
 import { parseDuration } from './duration.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -27,6 +27,8 @@ function fail(where: string, msg: string): never {
  *   async list(ctx) { return [{ name: 'paris', status: { temperatureC: 21 } }]; },
  * });
  */
+export function defineResource<C>(def: MirrorResource<C>): MirrorResource<C>;
+export function defineResource<C>(def: PassThroughResource<C>): PassThroughResource<C>;
 export function defineResource<C>(def: ResourceDefinition<C>): ResourceDefinition<C> {
   const where = `resource ${String(def.kind)}`;
   if (!KIND.test(def.kind)) fail(where, 'kind must be UpperCamelCase letters and digits, e.g. "Forecast"');

@@ -46,7 +46,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   const app = Fastify({
     http2: true,
     https: { allowHTTP1: true, cert: o.tls.cert, key: o.tls.key, ...(o.tls.ca ? { ca: o.tls.ca } : {}) },
-    logger: o.logger ?? false,
+    ...(o.logger && typeof o.logger === 'object' && 'child' in o.logger ? { loggerInstance: o.logger } : { logger: o.logger ?? false }),
     disableRequestLogging: true,
     // Kubernetes names may be up to 253 characters and proxied paths are long.
     routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: true },

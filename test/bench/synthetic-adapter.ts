@@ -1,4 +1,4 @@
-import { Type, defineAdapter, defineResource } from '../../src/sdk/index.ts';
+import { Type, defineAdapter, defineResource, type Static } from '../../src/sdk/index.ts';
 
 const Status = Type.Object({
   state: Type.String({ description: 'running, stopped, pending' }),
@@ -14,6 +14,8 @@ const Spec = Type.Object({
   tags: Type.Record(Type.String(), Type.String()),
 });
 
+const Config = Type.Object({ count: Type.Integer({ minimum: 0 }), generation: Type.Optional(Type.Integer()) });
+
 /** Upstream calls made (the benchmark checks they do not grow with watchers). */
 export const stats = { polls: 0 };
 
@@ -22,9 +24,9 @@ export default defineAdapter({
   name: 'synthetic',
   group: 'bench.kubegate.dev',
   version: 'v1',
-  config: Type.Object({ count: Type.Integer({ minimum: 0 }), generation: Type.Optional(Type.Integer()) }),
+  config: Config,
   resources: [
-    defineResource({
+    defineResource<Static<typeof Config>>({
       kind: 'Instance',
       plural: 'instances',
       shortNames: ['inst'],
