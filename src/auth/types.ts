@@ -1,3 +1,5 @@
+import type { DetailedPeerCertificate } from 'node:tls';
+
 /** The authenticated user, as the kube-apiserver describes it (user.Info). */
 export interface UserInfo {
   name: string;
@@ -25,9 +27,26 @@ export interface Decision {
   reason?: string;
 }
 
-/** Reads credentials from a request. Returns null when it carries none this authenticator understands. */
+/**
+ * What an authenticator may read from a request. A fastify request satisfies it as is: `headers`, and `raw`
+ * (whose `rawHeaders` keeps repeated headers apart, which `headers` joins with ", "). `peerCertificate` is
+ * present only when the server asks for client certificates (`AppOptions.tlsRequestCert`); call it as a method
+ * (`req.peerCertificate?.()`), it may read the request it belongs to.
+ */
+export interface AuthenticationRequest {
+  headers: Record<string, string | string[] | undefined>;
+  /** The TLS client certificate with its chain as sent (`getPeerCertificate(true)`), undefined when none. */
+  peerCertificate?: () => DetailedPeerCertificate | undefined;
+  /** The Node request; `rawHeaders` is `[name, value, name, value, ...]` exactly as received. */
+  raw?: { rawHeaders?: string[] };
+}
+
+/**
+ * Reads credentials from a request. Returns null when it carries none this authenticator understands; throws
+ * when it carries credentials that fail verification (the server answers 401, never falls through to anonymous).
+ */
 export interface Authenticator {
-  authenticate(req: { headers: Record<string, string | string[] | undefined> }): Promise<UserInfo | null>;
+  authenticate(req: AuthenticationRequest): Promise<UserInfo | null>;
 }
 
 export interface Authorizer {

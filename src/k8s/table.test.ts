@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileJsonPath, partialObjectMetadataJson, tableCells, tableColumnDefinitions } from './table.ts';
+import { compileJsonPath, humanDuration, partialObjectMetadataJson, renderRow, tableCells, tableColumnDefinitions, tableRowTemplate } from './table.ts';
 import type { KubeObject, ResourceInfo } from './types.ts';
 
 const info: ResourceInfo = {
@@ -51,5 +51,21 @@ describe('Table rows', () => {
   });
   it('PartialObjectMetadata carries the metadata', () => {
     expect(JSON.parse(partialObjectMetadataJson(obj))).toEqual({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata });
+  });
+});
+
+describe('ages', () => {
+  it.each([
+    [0, '0s'], [-1500, '0s'], [-5000, '<invalid>'], [59_000, '59s'], [119_000, '119s'], [120_000, '2m'], [150_000, '2m30s'],
+    [600_000, '10m'], [179 * 60_000, '179m'], [3 * 3600_000, '3h'], [3 * 3600_000 + 60_000, '3h1m'], [47 * 3600_000, '47h'],
+    [49 * 3600_000, '2d1h'], [10 * 86_400_000, '10d'], [800 * 86_400_000, '2y70d'], [3000 * 86_400_000, '8y'],
+  ])('%d ms → %s', (ms, want) => {
+    expect(humanDuration(ms)).toBe(want);
+  });
+  it('rows render dates as ages at response time', () => {
+    const compiled = info.columns.map((c) => compileJsonPath(c.jsonPath));
+    const t = tableRowTemplate(info, compiled, obj);
+    const now = Date.parse('2026-02-01T00:05:00Z');
+    expect(JSON.parse(renderRow(t, now))).toEqual(['a', 21.5, 3, 'x,y', 'FR', '5m', '31d']);
   });
 });

@@ -89,12 +89,81 @@ function cell(c: PrinterColumn, v: unknown): unknown {
   }
 }
 
-/** The cells of one row: name, the printer columns, then the creation timestamp for Age. */
+/** The cells of one row: name, the printer columns, then the creation timestamp for Age (dates as RFC 3339). */
 export function tableCells(info: ResourceInfo, compiled: readonly ((o: unknown) => unknown)[], obj: KubeObject): unknown[] {
   const out: unknown[] = [obj.metadata.name];
   info.columns.forEach((c, i) => out.push(cell(c, compiled[i]?.(obj))));
   if (!hasDate(info)) out.push(obj.metadata.creationTimestamp);
   return out;
+}
+
+/**
+ * A row's cells as JSON with the date cells left open: dates render as ages ("5m", "3d4h"), which change
+ * with time while the object does not. `parts` interleave with `times` (ms since epoch; NaN → null).
+ */
+export interface RowTemplate {
+  parts: string[];
+  times: number[];
+}
+
+export function tableRowTemplate(info: ResourceInfo, compiled: readonly ((o: unknown) => unknown)[], obj: KubeObject): RowTemplate {
+  const cells = tableCells(info, compiled, obj);
+  const dateAt = new Set<number>();
+  info.columns.forEach((c, i) => c.type === 'date' && dateAt.add(i + 1));
+  if (!hasDate(info)) dateAt.add(cells.length - 1);
+  const parts: string[] = [];
+  const times: number[] = [];
+  let cur = '[';
+  cells.forEach((v, i) => {
+    if (i > 0) cur += ',';
+    if (dateAt.has(i)) {
+      const t = typeof v === 'string' ? Date.parse(v) : NaN;
+      if (typeof v === 'string' && Number.isNaN(t)) {
+        cur += JSON.stringify(v); // not a timestamp: shown as it is
+        return;
+      }
+      parts.push(cur);
+      times.push(t);
+      cur = '';
+    } else {
+      cur += JSON.stringify(v);
+    }
+  });
+  parts.push(cur + ']');
+  return { parts, times };
+}
+
+/** Renders a row template at `now`. */
+export function renderRow(t: RowTemplate, now: number): string {
+  let s = t.parts[0] ?? '';
+  for (let i = 0; i < t.times.length; i++) {
+    const x = t.times[i] ?? NaN;
+    s += (Number.isNaN(x) ? 'null' : `"${humanDuration(now - x)}"`) + (t.parts[i + 1] ?? '');
+  }
+  return s;
+}
+
+/**
+ * An age as kubectl shows it (apimachinery's duration.HumanDuration): exact seconds up to two minutes, then
+ * coarser units with one sub-unit while it still matters.
+ */
+export function humanDuration(ms: number): string {
+  // Go's int(d.Seconds()) truncates toward zero; up to a second and a bit in the future is clock skew.
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
+  if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 8) return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
+  const days = Math.floor(hours / 24);
+  if (hours < 24 * 365 * 8) return days % 365 === 0 ? `${Math.floor(days / 365)}y` : `${Math.floor(days / 365)}y${days % 365}d`;
+  return `${Math.floor(days / 365)}y`;
 }
 
 /** `{"kind":"PartialObjectMetadata",...}` for `includeObject=Metadata` rows (what `-A` and `--show-labels` read). */

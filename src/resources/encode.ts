@@ -1,5 +1,5 @@
 import type { ResourceInfo } from '../k8s/types.ts';
-import { compileJsonPath, partialObjectMetadataJson, tableCells, tableColumnDefinitions } from '../k8s/table.ts';
+import { compileJsonPath, partialObjectMetadataJson, renderRow, tableColumnDefinitions, tableRowTemplate } from '../k8s/table.ts';
 import type { ObjectEntry } from './entry.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -40,7 +40,8 @@ export function createEncoder(info: ResourceInfo): Encoder {
   const listHead = `{"kind":"${info.kind}List","apiVersion":"${apiVersion}","metadata":`;
   const columnsJson = JSON.stringify(tableColumnDefinitions(info));
   const compiled = info.columns.map((c) => compileJsonPath(c.jsonPath));
-  const cellsOf = (e: ObjectEntry): string => (e.cells ??= JSON.stringify(tableCells(info, compiled, e.obj)));
+  // Cells are computed once per object version; only the ages are rendered per response.
+  const cellsOf = (e: ObjectEntry): string => renderRow((e.cells ??= tableRowTemplate(info, compiled, e.obj)), Date.now());
   const metaOf = (e: ObjectEntry): string => (e.meta ??= partialObjectMetadataJson(e.obj));
   const row = (e: ObjectEntry, inc: IncludeObject): string => {
     if (inc === 'None') return `{"cells":${cellsOf(e)}}`;

@@ -1,4 +1,5 @@
 import type { KubeObject } from '../k8s/types.ts';
+import type { RowTemplate } from '../k8s/table.ts';
 
 /**
  * One object version as served: parsed once, encoded once. Lists and watch frames splice `json`;
@@ -12,7 +13,7 @@ export interface ObjectEntry {
   /** The object's JSON bytes, with metadata.resourceVersion. */
   readonly json: Buffer;
   /** Cached Table row parts (filled by the Table encoder). */
-  cells?: string;
+  cells?: RowTemplate;
   meta?: string;
 }
 

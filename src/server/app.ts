@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Authenticator, Authorizer } from '../auth/types.ts';
-import { KubeError, notAcceptable, pathNotFound, toStatus } from '../k8s/errors.ts';
+import { peerCertificateOf } from '../auth/peer.ts';
+import { KubeError, badRequest, notAcceptable, pathNotFound, toStatus } from '../k8s/errors.ts';
+import { objectUid } from '../resources/identity.ts';
 import { buildDiscoveryDocuments, negotiateDiscovery } from '../k8s/discovery.ts';
 import { buildOpenApiDocuments } from '../k8s/openapi.ts';
 import type { Runtime } from '../resources/runtime.ts';
@@ -20,6 +22,11 @@ export interface AppOptions {
   logger?: boolean | object;
   version?: string;
   metrics?: Metrics;
+  /**
+   * Ask TLS clients for a certificate without letting OpenSSL reject it (kubegate verifies it: front-proxy CA or
+   * client CA, per authenticator), and give authenticators `req.peerCertificate()`. Delegated mode needs it.
+   */
+  tlsRequestCert?: boolean;
 }
 
 const JSON_TYPE = 'application/json';
@@ -45,7 +52,13 @@ function isOpen(url: string): boolean {
 export function buildApp(o: AppOptions): FastifyInstance {
   const app = Fastify({
     http2: true,
-    https: { allowHTTP1: true, cert: o.tls.cert, key: o.tls.key, ...(o.tls.ca ? { ca: o.tls.ca } : {}) },
+    https: {
+      allowHTTP1: true,
+      cert: o.tls.cert,
+      key: o.tls.key,
+      ...(o.tls.ca ? { ca: o.tls.ca } : {}),
+      ...(o.tlsRequestCert ? { requestCert: true, rejectUnauthorized: false } : {}),
+    },
     ...(o.logger && typeof o.logger === 'object' && 'child' in o.logger ? { loggerInstance: o.logger } : { logger: o.logger ?? false }),
     disableRequestLogging: true,
     // Kubernetes names may be up to 253 characters and proxied paths are long.
@@ -71,6 +84,12 @@ export function buildApp(o: AppOptions): FastifyInstance {
     return sendStatus(reply, err);
   });
   app.setNotFoundHandler((_req, reply) => sendStatus(reply, pathNotFound()));
+
+  // Authenticators call req.peerCertificate() (a method: it reads the request it is called on).
+  if (o.tlsRequestCert)
+    app.decorateRequest('peerCertificate', function (this: FastifyRequest) {
+      return peerCertificateOf(this.raw);
+    });
 
   app.addHook('onRequest', async (req) => {
     if (isOpen(req.url)) return;
@@ -129,6 +148,22 @@ export function buildApp(o: AppOptions): FastifyInstance {
     if (req.headers['if-none-match'] === doc.etag) return reply.code(304).send();
     return reply.type(doc.contentType).send(doc.body);
   };
+
+  // kubectl checks that the namespace exists after a NotFound in it (to say "namespaces x not found"
+  // instead). Behind the aggregator the kube-apiserver answers that; standalone, kubegate keeps no namespace
+  // registry, so every well-formed namespace exists (Active), as for a client reading a cluster's.
+  app.get('/api/v1/namespaces/:name', async (req, reply) => {
+    const { name } = req.params as { name: string };
+    await gate(req, { verb: 'get', group: '', version: 'v1', resource: 'namespaces', name });
+    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) throw badRequest(`namespace name "${name}" is not a valid DNS label`);
+    return reply.type(JSON_TYPE).send({
+      kind: 'Namespace',
+      apiVersion: 'v1',
+      metadata: { name, uid: objectUid('', 'Namespace', undefined, name), resourceVersion: '1', creationTimestamp: '1970-01-01T00:00:00Z' },
+      spec: { finalizers: [] },
+      status: { phase: 'Active' },
+    });
+  });
 
   app.get('/apis', async (req, reply) => {
     await nonResource(req);

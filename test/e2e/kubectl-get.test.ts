@@ -38,6 +38,9 @@ describe('kubectl against kubegate dev', () => {
     expect(names).toEqual(['berlin', 'lyon', 'munich', 'new-york', 'paris', 'tokyo']);
     const paris = rows(out).find((r) => r[0] === 'paris');
     expect(paris?.[1]).toBe('FR');
+    // UPDATED and AGE are ages, rendered by the server at response time like kubectl's own resources.
+    expect(paris?.[5]).toMatch(/^\d+[smhdy]/);
+    expect(paris?.[6]).toMatch(/^\d+[smhdy]/);
     expect(Number(paris?.[2])).not.toBeNaN();
   });
 

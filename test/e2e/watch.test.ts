@@ -63,16 +63,19 @@ describe('kubectl get -w', () => {
   });
 
   it('a name watch sees only that object', async () => {
-    const p = spawn('kubectl', ['--kubeconfig', gw.kubeconfig, 'get', 'forecast', 'paris', '-w', '--output-watch-events', '-o', 'name']);
+    const p = spawn('kubectl', ['--kubeconfig', gw.kubeconfig, 'get', 'forecast', 'paris', '-w', '--output-watch-events']);
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      await new Promise((r) => setTimeout(r, 1500));
-      weather.tick();
       const end = Date.now() + 10_000;
-      while (!out.includes('MODIFIED') && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-      const names = new Set(out.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[1]));
-      expect([...names]).toEqual(['forecast.weather.kubegate.dev/paris']);
+      while (!out.includes('ADDED') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 500));
+      weather.tick();
+      await gw.gateway.runtime.collections[0]?.poller.pollNow();
+      while (!out.includes('MODIFIED') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      const rows = out.split('\n').filter((l) => /^(ADDED|MODIFIED|DELETED)/.test(l));
+      expect(rows.some((l) => l.startsWith('MODIFIED'))).toBe(true);
+      expect(new Set(rows.map((l) => l.split(/\s+/)[1]))).toEqual(new Set(['paris']));
     } finally {
       p.kill();
     }

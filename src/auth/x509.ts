@@ -1,0 +1,61 @@
+import { createHash, type X509Certificate } from 'node:crypto';
+import { subjectOf, verifyClientChain } from './certs.ts';
+import { peerChain } from './peer.ts';
+import type { Authenticator, UserInfo } from './types.ts';
+
+/** The extra key the kube-apiserver records a client certificate's fingerprint under. */
+export const CREDENTIAL_ID_KEY = 'authentication.kubernetes.io/credential-id';
+
+/** A certificate verification failure; the gate answers it with 401. */
+export class ClientCertificateError extends Error {
+  override name = 'ClientCertificateError';
+  readonly code = 'KUBEGATE_CLIENT_CERTIFICATE';
+}
+
+export interface X509AuthenticatorOptions {
+  /** Clock for certificate validity (tests). */
+  now?: () => number;
+}
+
+/**
+ * Client-certificate authentication against the configmap's `client-ca-file` (WIRE.md §8): the certificate's
+ * CN is the user, its O entries are the groups, as in the kube-apiserver (x509.CommonNameUserConversion).
+ * No certificate, or no client CA configured → null. A certificate that does not verify → throws
+ * (`x509: certificate signed by unknown authority`, expired, wrong key usage), which the gate turns into 401.
+ * A verified certificate with an empty CN → null (the kube-apiserver does not authenticate it either).
+ *
+ * `roots()` is read on every request, so a rotated CA applies at once.
+ *
+ * @example
+ * const authn = createX509Authenticator(() => delegation.current().clientCA);
+ */
+export function createX509Authenticator(
+  roots: () => X509Certificate[] | undefined,
+  o: X509AuthenticatorOptions = {},
+): Authenticator {
+  const now = o.now ?? Date.now;
+  return {
+    authenticate(req) {
+      const cas = roots();
+      if (!cas || cas.length === 0) return Promise.resolve(null);
+      const cert = req.peerCertificate?.();
+      if (!cert) return Promise.resolve(null);
+      const chain = peerChain(cert);
+      const r = verifyClientChain(chain, cas, now());
+      const leaf = chain[0];
+      if (!r.ok || !leaf) {
+        const id = leaf ? `SN=${leaf.serialNumber}` : 'unknown';
+        return Promise.reject(new ClientCertificateError(`verifying certificate ${id} failed: ${r.ok ? 'empty chain' : r.reason}`));
+      }
+      const { commonName, organizations } = subjectOf(leaf);
+      if (!commonName) return Promise.resolve(null);
+      const fingerprint = createHash('sha256').update(leaf.raw).digest('hex');
+      const user: UserInfo = {
+        name: commonName,
+        groups: organizations,
+        extra: { [CREDENTIAL_ID_KEY]: [`X509SHA256=${fingerprint}`] },
+      };
+      return Promise.resolve(user);
+    },
+  };
+}
