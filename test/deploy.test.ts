@@ -43,7 +43,9 @@ describe.each([
     }
     const dep = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'kubegate');
     expect(dep?.spec?.replicas).toBe(replicas);
-    const bindings = objects.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding').map((o) => o.roleRef?.name);
+    const bindings = objects
+      .filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')
+      .map((o) => o.roleRef?.name);
     expect(bindings).toContain('system:auth-delegator');
     expect(bindings).toContain('extension-apiserver-authentication-reader');
   });

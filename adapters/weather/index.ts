@@ -20,14 +20,21 @@ function toUtc(local: string, offsetSeconds: number): string {
 /** Maps one upstream forecast to a Forecast object; throws when the element is not usable. */
 export function toForecast(loc: Config['locations'][number], f: UpstreamForecast, sourceUrl: string): ObjectInput {
   const c = f.current;
-  if (!c || typeof c.temperature_2m !== 'number') throw new Error(`${loc.name}: the upstream sent no current temperature`);
+  if (!c || typeof c.temperature_2m !== 'number')
+    throw new Error(`${loc.name}: the upstream sent no current temperature`);
   const d = f.daily;
   const days = d?.time ?? [];
   return {
     name: loc.name,
     labels: { country: loc.country, region: loc.region, ...(loc.city ? { city: loc.city } : {}) },
     annotations: { 'weather.kubegate.dev/source-url': sourceUrl },
-    spec: { latitude: f.latitude, longitude: f.longitude, elevation: f.elevation, timezone: f.timezone, ...(loc.city ? { city: loc.city } : {}) },
+    spec: {
+      latitude: f.latitude,
+      longitude: f.longitude,
+      elevation: f.elevation,
+      timezone: f.timezone,
+      ...(loc.city ? { city: loc.city } : {}),
+    },
     status: {
       temperatureC: c.temperature_2m,
       condition: condition(c.weather_code),
@@ -89,9 +96,11 @@ export default defineAdapter({
           forecast_days: forecastDays,
         };
         const { data, error, response } = await client.GET('/v1/forecast', { params: { query }, signal: ctx.signal });
-        if (error || !data) {
-          const reason = error && typeof error === 'object' && 'reason' in error ? `: ${String(error.reason)}` : '';
-          throw new Error(`weather upstream answered ${response.status}${reason}`);
+        if (!data) {
+          const reason = (error as { reason?: unknown } | undefined)?.reason;
+          throw new Error(
+            `weather upstream answered ${response.status}${typeof reason === 'string' ? `: ${reason}` : ''}`,
+          );
         }
         const all = Array.isArray(data) ? data : [data];
         const source = `${baseUrl.replace(/\/$/, '')}/v1/forecast`;

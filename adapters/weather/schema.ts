@@ -2,10 +2,17 @@ import { Type } from '../../src/sdk/index.ts';
 
 export const Location = Type.Object(
   {
-    name: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, description: 'Object name, e.g. "paris".' }),
+    name: Type.String({
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+      maxLength: 63,
+      description: 'Object name, e.g. "paris".',
+    }),
     latitude: Type.Number({ minimum: -90, maximum: 90 }),
     longitude: Type.Number({ minimum: -180, maximum: 180 }),
-    country: Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 code, e.g. "FR" (the `country` label).' }),
+    country: Type.String({
+      pattern: '^[A-Z]{2}$',
+      description: 'ISO 3166-1 alpha-2 code, e.g. "FR" (the `country` label).',
+    }),
     region: Type.String({ description: 'A region label, e.g. "europe".' }),
     city: Type.Optional(Type.String()),
   },
@@ -15,7 +22,10 @@ export const Location = Type.Object(
 export const WeatherConfig = Type.Object(
   {
     baseUrl: Type.String({ format: 'uri', description: 'Open-Meteo API base URL, e.g. https://api.open-meteo.com' }),
-    locations: Type.Array(Location, { minItems: 1, description: 'The locations to forecast: one Forecast object each.' }),
+    locations: Type.Array(Location, {
+      minItems: 1,
+      description: 'The locations to forecast: one Forecast object each.',
+    }),
     forecastDays: Type.Integer({ minimum: 1, maximum: 16, default: 3, description: 'Days of daily forecast.' }),
   },
   { additionalProperties: false },

@@ -21,11 +21,25 @@ export interface FakeWeather {
   close(): Promise<void>;
 }
 
-const CURRENT = ['temperature_2m', 'relative_humidity_2m', 'weather_code', 'wind_speed_10m', 'wind_direction_10m'] as const;
+const CURRENT = [
+  'temperature_2m',
+  'relative_humidity_2m',
+  'weather_code',
+  'wind_speed_10m',
+  'wind_direction_10m',
+] as const;
 const DAILY = ['weather_code', 'temperature_2m_max', 'temperature_2m_min', 'precipitation_sum'] as const;
 const UNITS: Record<string, string> = {
-  time: 'iso8601', interval: 'seconds', temperature_2m: '°C', relative_humidity_2m: '%', weather_code: 'wmo code',
-  wind_speed_10m: 'km/h', wind_direction_10m: '°', temperature_2m_max: '°C', temperature_2m_min: '°C', precipitation_sum: 'mm',
+  time: 'iso8601',
+  interval: 'seconds',
+  temperature_2m: '°C',
+  relative_humidity_2m: '%',
+  weather_code: 'wmo code',
+  wind_speed_10m: 'km/h',
+  wind_direction_10m: '°',
+  temperature_2m_max: '°C',
+  temperature_2m_min: '°C',
+  precipitation_sum: 'mm',
 };
 const CODES = [0, 1, 2, 3, 45, 51, 61, 63, 71, 80, 95];
 
@@ -71,7 +85,12 @@ function forecast(lat: number, lon: number, step: number, current: string[], dai
     }
   };
   const out: Record<string, unknown> = {
-    latitude: lat, longitude: lon, generationtime_ms: 0.05, utc_offset_seconds: 0, timezone: 'GMT', timezone_abbreviation: 'GMT',
+    latitude: lat,
+    longitude: lon,
+    generationtime_ms: 0.05,
+    utc_offset_seconds: 0,
+    timezone: 'GMT',
+    timezone_abbreviation: 'GMT',
     elevation: Math.round(noise(lat, lon) * 300),
   };
   if (current.length > 0) {
@@ -80,13 +99,17 @@ function forecast(lat: number, lon: number, step: number, current: string[], dai
   }
   if (daily.length > 0) {
     out.daily_units = Object.fromEntries(['time', ...daily].map((k) => [k, k === 'time' ? 'iso8601' : UNITS[k]]));
-    const dates = Array.from({ length: days }, (_, i) => new Date(now.getTime() + i * 86_400_000).toISOString().slice(0, 10));
+    const dates = Array.from({ length: days }, (_, i) =>
+      new Date(now.getTime() + i * 86_400_000).toISOString().slice(0, 10),
+    );
     out.daily = Object.fromEntries([['time', dates], ...daily.map((k) => [k, dates.map((_, i) => v(k, i + 1))])]);
   }
   return out;
 }
 
-export async function startFakeWeather(o: { port?: number; host?: string; changeEveryMs?: number } = {}): Promise<FakeWeather> {
+export async function startFakeWeather(
+  o: { port?: number; host?: string; changeEveryMs?: number } = {},
+): Promise<FakeWeather> {
   let step = 0;
   let frozen = false;
   let failure: { status: number; retryAfter?: number } | null = null;
@@ -110,22 +133,36 @@ export async function startFakeWeather(o: { port?: number; host?: string; change
       const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
       if (failure.retryAfter !== undefined) headers['retry-after'] = String(failure.retryAfter);
       res.writeHead(failure.status, headers);
-      res.end(JSON.stringify({ error: true, reason: failure.status === 429 ? 'Minutely API request limit exceeded. Please try again in one minute.' : 'Service unavailable' }));
+      res.end(
+        JSON.stringify({
+          error: true,
+          reason:
+            failure.status === 429
+              ? 'Minutely API request limit exceeded. Please try again in one minute.'
+              : 'Service unavailable',
+        }),
+      );
       return;
     }
     const q = url.searchParams;
     const lats = (q.get('latitude') ?? '').split(',').filter(Boolean).map(Number);
     const lons = (q.get('longitude') ?? '').split(',').filter(Boolean).map(Number);
     if (lats.length === 0 || lons.length === 0) return bad(res, "Parameter 'latitude' and 'longitude' must be set");
-    if (lats.length !== lons.length) return bad(res, "Parameter 'latitude' and 'longitude' must have the same number of elements");
+    if (lats.length !== lons.length)
+      return bad(res, "Parameter 'latitude' and 'longitude' must have the same number of elements");
     const badLat = lats.find((x) => !(x >= -90 && x <= 90));
     if (badLat !== undefined) return bad(res, `Latitude must be in range of -90 to 90°. Given: ${badLat}.`);
     const current = (q.get('current') ?? '').split(',').filter(Boolean);
     const daily = (q.get('daily') ?? '').split(',').filter(Boolean);
-    for (const v of current) if (!(CURRENT as readonly string[]).includes(v)) return bad(res, `Cannot initialize WeatherVariable from invalid String value ${v} for key current`);
-    for (const v of daily) if (!(DAILY as readonly string[]).includes(v)) return bad(res, `Cannot initialize DailyWeatherVariable from invalid String value ${v} for key daily`);
+    for (const v of current)
+      if (!(CURRENT as readonly string[]).includes(v))
+        return bad(res, `Cannot initialize WeatherVariable from invalid String value ${v} for key current`);
+    for (const v of daily)
+      if (!(DAILY as readonly string[]).includes(v))
+        return bad(res, `Cannot initialize DailyWeatherVariable from invalid String value ${v} for key daily`);
     const days = Number(q.get('forecast_days') ?? 7);
-    if (!(Number.isInteger(days) && days >= 0 && days <= 16)) return bad(res, `Forecast days is invalid. Allowed range 0 to 16. Given ${days}.`);
+    if (!(Number.isInteger(days) && days >= 0 && days <= 16))
+      return bad(res, `Forecast days is invalid. Allowed range 0 to 16. Given ${days}.`);
     const now = new Date();
     const body = lats.map((lat, i) => forecast(lat, lons[i] ?? 0, step, current, daily, days, now));
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
@@ -137,11 +174,16 @@ export async function startFakeWeather(o: { port?: number; host?: string; change
     url: `http://${o.host ?? '127.0.0.1'}:${typeof addr === 'object' && addr ? addr.port : 0}`,
     requests: 0,
     fail(status, retryAfterSeconds) {
-      failure = status === null ? null : { status, ...(retryAfterSeconds !== undefined ? { retryAfter: retryAfterSeconds } : {}) };
+      failure =
+        status === null
+          ? null
+          : { status, ...(retryAfterSeconds !== undefined ? { retryAfter: retryAfterSeconds } : {}) };
     },
     freeze: () => (frozen = true),
     unfreeze: () => (frozen = false),
-    tick: () => void step++,
+    tick: () => {
+      step++;
+    },
     close() {
       clearInterval(timer);
       server.closeAllConnections();

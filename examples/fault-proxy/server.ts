@@ -39,7 +39,13 @@ export async function startFaultProxy(o: { target: string; port?: number }): Pro
     const f = choose();
     const forward = () => {
       const up = http.request(
-        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } },
+        {
+          host: target.hostname,
+          port: target.port,
+          path: req.url,
+          method: req.method,
+          headers: { ...req.headers, host: target.host },
+        },
         (ur) => {
           res.writeHead(ur.statusCode ?? 502, ur.headers);
           ur.pipe(res);
@@ -55,7 +61,10 @@ export async function startFaultProxy(o: { target: string; port?: number }): Pro
         setTimeout(forward, f.ms);
         return;
       case 'status':
-        res.writeHead(f.status, { 'content-type': 'application/json', ...(f.retryAfter ? { 'retry-after': f.retryAfter } : {}) });
+        res.writeHead(f.status, {
+          'content-type': 'application/json',
+          ...(f.retryAfter ? { 'retry-after': f.retryAfter } : {}),
+        });
         res.end(f.body ?? JSON.stringify({ error: true, reason: `injected ${f.status}` }));
         return;
       case 'reset':

@@ -9,6 +9,7 @@ import { writeKubeconfig } from './kubeconfig.ts';
 import { closeOnSignal } from './signals.ts';
 import { startFakeWeather, type FakeWeather } from '../../examples/fake-weather/server.ts';
 import { LOCATIONS } from '../../examples/fake-weather/locations.ts';
+import { startFakePayments } from '../../examples/fake-payments/server.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -35,6 +36,7 @@ export interface DevGateway {
 export async function runDev(o: DevOptions): Promise<DevGateway> {
   const host = o.host ?? '127.0.0.1';
   const weather = await startFakeWeather({ port: 0, host: '127.0.0.1' });
+  const payments = await startFakePayments({ port: 0 });
   const token = randomBytes(24).toString('base64url');
   const config = parseConfig(
     JSON.stringify({
@@ -42,11 +44,22 @@ export async function runDev(o: DevOptions): Promise<DevGateway> {
       server: { host, port: o.port },
       auth: {
         tokens: [{ token, user: 'dev', groups: ['kubegate:developers'] }],
-        policy: [{ groups: ['kubegate:developers'], verbs: ['*'], apiGroups: ['*'], resources: ['*'], nonResourceURLs: ['*'] }],
+        policy: [
+          { groups: ['kubegate:developers'], verbs: ['*'], apiGroups: ['*'], resources: ['*'], nonResourceURLs: ['*'] },
+        ],
       },
       watch: { bookmarkInterval: '30s' },
       adapters: [
-        { name: 'weather', module: './adapters/weather/index.ts', config: { baseUrl: weather.url, locations: LOCATIONS } },
+        {
+          name: 'weather',
+          module: './adapters/weather/index.ts',
+          config: { baseUrl: weather.url, locations: LOCATIONS },
+        },
+        {
+          name: 'payments',
+          module: './adapters/payments/index.ts',
+          config: { baseUrl: payments.url, apiKey: payments.apiKey },
+        },
       ],
     }),
     'kubegate dev',
@@ -59,6 +72,7 @@ export async function runDev(o: DevOptions): Promise<DevGateway> {
   const close = async () => {
     await gw.close();
     await weather.close();
+    await payments.close();
   };
   if (!o.quiet) {
     process.stderr.write(
@@ -68,7 +82,9 @@ export async function runDev(o: DevOptions): Promise<DevGateway> {
         `  kubectl api-resources --api-group=weather.kubegate.dev\n` +
         `  kubectl get forecasts -o wide\n` +
         `  kubectl get forecasts -l country=FR -w\n` +
-        `  kubectl explain forecasts.status\n\n`,
+        `  kubectl explain forecasts.status\n` +
+        `  kubectl get charges -A --chunk-size=50        # pass-through: the fake payments API, paged\n` +
+        `  kubectl get adapters                          # kubegate's own view of its upstreams\n\n`,
     );
     closeOnSignal({ close });
   }

@@ -8,7 +8,10 @@ export function writeKubeconfig(file: string, o: { server: string; ca: string; t
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [
-      { name: 'kubegate', cluster: { server: o.server, 'certificate-authority-data': Buffer.from(o.ca).toString('base64') } },
+      {
+        name: 'kubegate',
+        cluster: { server: o.server, 'certificate-authority-data': Buffer.from(o.ca).toString('base64') },
+      },
     ],
     users: [{ name: o.user, user: { token: o.token } }],
     contexts: [{ name: 'kubegate', context: { cluster: 'kubegate', user: o.user } }],

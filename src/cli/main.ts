@@ -28,7 +28,11 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
-    options: { config: { type: 'string', short: 'c' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      port: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     allowPositionals: false,
   });
   if (values.help || !command || command === 'help') {
@@ -77,6 +81,7 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof DefinitionError) fail(err.message);
   if (err instanceof Error && 'code' in err && err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') fail(err.message);
-  if (err instanceof Error && 'code' in err && err.code === 'EADDRINUSE') fail(`${err.message}: is another kubegate running?`);
+  if (err instanceof Error && 'code' in err && err.code === 'EADDRINUSE')
+    fail(`${err.message}: is another kubegate running?`);
   fail(err instanceof Error ? (err.stack ?? err.message) : String(err));
 });

@@ -10,7 +10,10 @@ export function closeOnSignal(gw: { close(): Promise<void> }, extra?: () => Prom
     void gw
       .close()
       .then(() => extra?.())
-      .then(() => process.exit(0), () => process.exit(1));
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -1,6 +1,5 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { AdapterDefinition } from '../sdk/types.ts';
 import { ConfigError, validate, type LoadedConfig } from './load.ts';
@@ -8,12 +7,12 @@ import type { AdapterEntry } from './schema.ts';
 
 export interface LoadedAdapter {
   entry: AdapterEntry;
-  definition: AdapterDefinition<TObject>;
+  definition: AdapterDefinition;
   /** The adapter's config, validated against its schema, with defaults applied. */
   config: unknown;
 }
 
-function isAdapter(v: unknown): v is AdapterDefinition<TObject> {
+function isAdapter(v: unknown): v is AdapterDefinition {
   if (!v || typeof v !== 'object') return false;
   const o = v as Record<string, unknown>;
   return typeof o.name === 'string' && typeof o.group === 'string' && Array.isArray(o.resources);
@@ -45,11 +44,13 @@ export async function loadAdapters(loaded: LoadedConfig, baseDir?: string): Prom
     }
     const def = mod.default ?? mod.adapter;
     if (!isAdapter(def))
-      throw new ConfigError(`${field}: "${entry.module}" does not export an adapter (export default defineAdapter(...))${at}`);
+      throw new ConfigError(
+        `${field}: "${entry.module}" does not export an adapter (export default defineAdapter(...))${at}`,
+      );
     const raw: unknown = entry.config ?? {};
     const withDefaults = Value.Default(def.config, structuredClone(raw));
-    const config = validate(def.config, withDefaults, `/adapters/${i}/config`, loaded.where);
-    out.push({ entry, definition: def, config });
+    validate(def.config, withDefaults, `/adapters/${i}/config`, loaded.where);
+    out.push({ entry, definition: def, config: withDefaults });
   }
   const groups = new Map<string, string>();
   for (const a of out) {

@@ -33,17 +33,29 @@ describe('parseConfig', () => {
     ['a wrong type', ok.replace('port: 8443', 'port: "x"'), /^server\.port: .*got "x" \(k\.yaml line 3\)$/],
     ['a missing adapters list', 'mode: standalone\n', /adapters/],
     ['a bad enum', ok.replace('standalone', 'solo'), /^mode: .* \(k\.yaml line 2\)$/],
-    ['an unknown nested key', ok.replace('    config:', '    confg:'), /^adapters\[0\]\.confg: unknown field \(k\.yaml line 7\)$/],
+    [
+      'an unknown nested key',
+      ok.replace('    config:', '    confg:'),
+      /^adapters\[0\]\.confg: unknown field \(k\.yaml line 7\)$/,
+    ],
     ['invalid YAML', 'adapters: [', /invalid YAML/],
     ['a list at the top', '- a\n', /must be a YAML mapping/],
-    ['a duplicate adapter', ok + '  - name: weather\n    module: ./x.ts\n', /adapters\[1\]\.name: "weather" is used twice \(k\.yaml line 8\)/],
+    [
+      'a duplicate adapter',
+      ok + '  - name: weather\n    module: ./x.ts\n',
+      /adapters\[1\]\.name: "weather" is used twice \(k\.yaml line 8\)/,
+    ],
   ])('names the field for %s', (_, text, want) => {
     expect(err(text)).toMatch(want);
   });
   it('substitutes ${env:NAME} and names a missing variable', () => {
     process.env.KG_TEST_URL = 'http://from-env';
-    expect(parseConfig(ok.replace('http://x', '"${env:KG_TEST_URL}"')).config.adapters[0]?.config).toEqual({ baseUrl: 'http://from-env' });
-    expect(err(ok.replace('http://x', '"${env:KG_NOPE_NOT_SET}"'))).toBe('adapters[0].config.baseUrl: environment variable KG_NOPE_NOT_SET is not set');
+    expect(parseConfig(ok.replace('http://x', '"${env:KG_TEST_URL}"')).config.adapters[0]?.config).toEqual({
+      baseUrl: 'http://from-env',
+    });
+    expect(err(ok.replace('http://x', '"${env:KG_NOPE_NOT_SET}"'))).toBe(
+      'adapters[0].config.baseUrl: environment variable KG_NOPE_NOT_SET is not set',
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode } from 'yaml';
-import { Value, type ValueError } from '@sinclair/typebox/value';
+import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigSchema, type KubegateConfig } from './schema.ts';
 import '../sdk/formats.ts';
@@ -22,24 +22,24 @@ export function fieldName(pointer: string): string {
 /** One readable line for a schema violation. */
 export function describeError(e: ValueError, prefix = ''): string {
   const field = fieldName(prefix + e.path) || '(top level)';
-  if (e.type === 42 /* ObjectAdditionalProperties? */ || /additional/i.test(e.message)) {
+  if (e.type === ValueErrorType.ObjectAdditionalProperties) {
     return `${field}: unknown field`;
   }
-  const expected = e.schema.description ? ` (${String(e.schema.description)})` : '';
-  return `${field}: ${e.message}${expected}, got ${JSON.stringify(e.value) ?? 'nothing'}`;
+  const expected = e.schema.description ? ` (${e.schema.description})` : '';
+  const got = e.value === undefined ? 'nothing' : JSON.stringify(e.value);
+  return `${field}: ${e.message}${expected}, got ${got}`;
 }
 
 /** Validates `value` against a TypeBox schema; throws ConfigError naming the first bad field. */
-export function validate<T>(schema: TSchema, value: unknown, prefix = '', where?: (pointer: string) => string): T {
+export function validate(schema: TSchema, value: unknown, prefix = '', where?: (pointer: string) => string): void {
   const first = firstError(schema, value);
   if (first) throw new ConfigError(describeError(first, prefix) + (where ? where(prefix + first.path) : ''));
-  return value as T;
 }
 
 function firstError(schema: TSchema, value: unknown): ValueError | undefined {
   // Unknown keys first: "unknown field" is the most precise message for a typo.
   const errors = [...Value.Errors(schema, value)];
-  return errors.find((e) => /additional/i.test(e.message) || e.type === 42) ?? errors[0];
+  return errors.find((e) => e.type === ValueErrorType.ObjectAdditionalProperties) ?? errors[0];
 }
 
 /** `${env:NAME}` anywhere in a string is replaced by the variable (secrets stay out of the file). */
@@ -73,7 +73,10 @@ export function parseConfig(text: string, file = 'config'): LoadedConfig {
     throw new ConfigError(`${file}: invalid YAML: ${e?.message.split('\n')[0] ?? 'parse error'}`);
   }
   const where = (pointer: string): string => {
-    const parts = pointer.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+    const parts = pointer
+      .split('/')
+      .slice(1)
+      .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
     for (let n = parts.length; n >= 0; n--) {
       const node: unknown = doc.getIn(parts.slice(0, n), true);
       if (isNode(node) && node.range) return ` (${file} line ${lc.linePos(node.range[0]).line})`;
@@ -83,10 +86,12 @@ export function parseConfig(text: string, file = 'config'): LoadedConfig {
   const raw: unknown = doc.toJS();
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw new ConfigError(`${file}: the config must be a YAML mapping with at least an "adapters" list`);
-  const config = validate<KubegateConfig>(ConfigSchema, raw, '', where);
+  validate(ConfigSchema, raw, '', where);
+  const config = raw as KubegateConfig;
   const names = new Set<string>();
   for (const [i, a] of config.adapters.entries()) {
-    if (names.has(a.name)) throw new ConfigError(`adapters[${i}].name: "${a.name}" is used twice${where(`/adapters/${i}/name`)}`);
+    if (names.has(a.name))
+      throw new ConfigError(`adapters[${i}].name: "${a.name}" is used twice${where(`/adapters/${i}/name`)}`);
     names.add(a.name);
   }
   return { config: substituteEnv(config, '') as KubegateConfig, where, file };

@@ -11,7 +11,12 @@ import { loadConfigFile } from './load.ts';
  * removed, modules, server, store) are logged and left for the next start. A broken edit is reported and
  * the running config kept.
  */
-export function watchConfigFile(file: string, runtime: Runtime, current: LoadedAdapter[], log: AdapterLogger): () => void {
+export function watchConfigFile(
+  file: string,
+  runtime: Runtime,
+  current: LoadedAdapter[],
+  log: AdapterLogger,
+): () => void {
   let timer: NodeJS.Timeout | undefined;
   let applied = new Map(current.map((a) => [a.entry.name, a]));
   const reload = async () => {
@@ -34,7 +39,10 @@ export function watchConfigFile(file: string, runtime: Runtime, current: LoadedA
       }
       applied = new Map(next.map((a) => [a.entry.name, a]));
     } catch (err) {
-      log.error('config reload failed; keeping the running config', { file, err: err instanceof Error ? err.message : String(err) });
+      log.error('config reload failed; keeping the running config', {
+        file,
+        err: err instanceof Error ? err.message : String(err),
+      });
     }
   };
   const w = watch(file, () => {

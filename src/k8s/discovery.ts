@@ -36,7 +36,11 @@ function legacyGroupObject(group: string, versions: GroupVersionInfo[]) {
 
 /** `/apis` as an APIGroupList. */
 export function legacyGroupList(gvs: readonly GroupVersionInfo[]) {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...byGroup(gvs)].map(([g, vs]) => legacyGroupObject(g, vs)) };
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: [...byGroup(gvs)].map(([g, vs]) => legacyGroupObject(g, vs)),
+  };
 }
 
 /** `/apis/<group>` as an APIGroup. */
@@ -63,7 +67,13 @@ export function legacyResourceList(gv: GroupVersionInfo) {
   for (const r of gv.resources) {
     resources.push(legacyResource(r));
     for (const s of r.subresources)
-      resources.push({ name: `${r.plural}/${s.name}`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: s.verbs });
+      resources.push({
+        name: `${r.plural}/${s.name}`,
+        singularName: '',
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs: s.verbs,
+      });
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${gv.group}/${gv.version}`, resources };
 }
@@ -136,7 +146,9 @@ export function negotiateDiscovery(accept: string | undefined): 'v2' | 'v2beta1'
   for (const r of parseAccept(accept)) {
     if (r.q <= 0) continue;
     let kind: 'v2' | 'v2beta1' | 'legacy' | undefined;
-    const jsonish = (r.type === 'application' && (r.subtype === 'json' || r.subtype === '*')) || (r.type === '*' && r.subtype === '*');
+    const jsonish =
+      (r.type === 'application' && (r.subtype === 'json' || r.subtype === '*')) ||
+      (r.type === '*' && r.subtype === '*');
     if (!jsonish) continue;
     if (r.params.get('g') === 'apidiscovery.k8s.io' && r.params.get('as') === 'APIGroupDiscoveryList') {
       const v = r.params.get('v');

@@ -64,8 +64,7 @@ export const gone = (message: string): KubeError => new KubeError(410, 'Gone', m
 
 export const notAcceptable = (message: string): KubeError => new KubeError(406, 'NotAcceptable', message);
 
-export const unsupportedMediaType = (message: string): KubeError =>
-  new KubeError(415, 'UnsupportedMediaType', message);
+export const unsupportedMediaType = (message: string): KubeError => new KubeError(415, 'UnsupportedMediaType', message);
 
 export const methodNotAllowed = (
   verb: string,
@@ -73,12 +72,10 @@ export const methodNotAllowed = (
   group: string,
   why = 'kubegate serves external data read-only',
 ): KubeError =>
-  new KubeError(
-    405,
-    'MethodNotAllowed',
-    `${verb} is not supported on ${qualifiedResource(resource, group)}: ${why}`,
-    { group, kind: resource },
-  );
+  new KubeError(405, 'MethodNotAllowed', `${verb} is not supported on ${qualifiedResource(resource, group)}: ${why}`, {
+    group,
+    kind: resource,
+  });
 
 export const unauthorized = (message = 'Unauthorized'): KubeError => new KubeError(401, 'Unauthorized', message);
 

@@ -24,7 +24,10 @@ export function parseAccept(accept: string): MediaRange[] {
       const eq = p.indexOf('=');
       if (eq <= 0) continue;
       const k = p.slice(0, eq).trim().toLowerCase();
-      const v = p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+      const v = p
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
       if (k === 'q') q = Number.isFinite(Number(v)) ? Math.min(1, Math.max(0, Number(v))) : 0;
       else params.set(k, v);
     }
@@ -83,7 +86,15 @@ export function negotiate(accept: string | undefined): Negotiated {
 export function checkRequestContentType(contentType: string | undefined): void {
   if (!contentType) return;
   const t = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-  if (t === 'application/json' || t === 'application/merge-patch+json' || t === 'application/json-patch+json' || t === 'application/strategic-merge-patch+json' || t === 'application/apply-patch+yaml')
+  if (
+    t === 'application/json' ||
+    t === 'application/merge-patch+json' ||
+    t === 'application/json-patch+json' ||
+    t === 'application/strategic-merge-patch+json' ||
+    t === 'application/apply-patch+yaml'
+  )
     return;
-  throw unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: application/json`);
+  throw unsupportedMediaType(
+    `the body of the request was in an unknown format - accepted media types include: application/json`,
+  );
 }

@@ -64,7 +64,8 @@ export function toOpenApiSchema(input: unknown, v2 = false): Schema {
     if ((k === 'anyOf' || k === 'oneOf') && Array.isArray(v)) {
       const lits = v as Schema[];
       if (lits.length > 0 && lits.every((x) => 'const' in x)) {
-        out.type = typeof lits[0]?.const === 'number' ? 'number' : typeof lits[0]?.const === 'boolean' ? 'boolean' : 'string';
+        out.type =
+          typeof lits[0]?.const === 'number' ? 'number' : typeof lits[0]?.const === 'boolean' ? 'boolean' : 'string';
         out.enum = lits.map((x) => x.const);
         continue;
       }
@@ -84,11 +85,27 @@ function objectMeta(): Schema {
     properties: {
       name: str('Name must be unique within a namespace.'),
       namespace: str('Namespace defines the space within which each name must be unique.'),
-      uid: str('UID is the unique in time and space value for this object. kubegate derives it from group, kind, namespace and name.'),
-      resourceVersion: str('An opaque value that represents the internal version of this object; it changes when the content changes.'),
-      creationTimestamp: { type: 'string', format: 'date-time', description: 'When the upstream created the object, or when kubegate first saw it.' },
-      labels: { type: 'object', additionalProperties: { type: 'string' }, description: 'Map of string keys and values, from upstream tags, usable in label selectors.' },
-      annotations: { type: 'object', additionalProperties: { type: 'string' }, description: 'Unstructured key value map, e.g. the upstream URL of the object.' },
+      uid: str(
+        'UID is the unique in time and space value for this object. kubegate derives it from group, kind, namespace and name.',
+      ),
+      resourceVersion: str(
+        'An opaque value that represents the internal version of this object; it changes when the content changes.',
+      ),
+      creationTimestamp: {
+        type: 'string',
+        format: 'date-time',
+        description: 'When the upstream created the object, or when kubegate first saw it.',
+      },
+      labels: {
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        description: 'Map of string keys and values, from upstream tags, usable in label selectors.',
+      },
+      annotations: {
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        description: 'Unstructured key value map, e.g. the upstream URL of the object.',
+      },
     },
   };
 }
@@ -100,7 +117,11 @@ function listMeta(): Schema {
     properties: {
       resourceVersion: { type: 'string', description: 'The version of the list, to start a watch from.' },
       continue: { type: 'string', description: 'Opaque token to fetch the next page.' },
-      remainingItemCount: { type: 'integer', format: 'int64', description: 'Items left after this page (unfiltered lists only).' },
+      remainingItemCount: {
+        type: 'integer',
+        format: 'int64',
+        description: 'Items left after this page (unfiltered lists only).',
+      },
     },
   };
 }
@@ -108,15 +129,28 @@ function listMeta(): Schema {
 function schemasFor(r: ResourceInfo, ref: (n: string) => string, v2: boolean): Record<string, Schema> {
   const name = definitionName(r.group, r.version, r.kind);
   const gvk = { group: r.group, version: r.version, kind: r.kind };
-  const meta = v2 ? { $ref: ref(`${META}.ObjectMeta`), description: 'Standard object metadata.' } : { allOf: [{ $ref: ref(`${META}.ObjectMeta`) }], description: 'Standard object metadata.' };
+  const meta = v2
+    ? { $ref: ref(`${META}.ObjectMeta`), description: 'Standard object metadata.' }
+    : { allOf: [{ $ref: ref(`${META}.ObjectMeta`) }], description: 'Standard object metadata.' };
   const lmeta = v2 ? { $ref: ref(`${META}.ListMeta`) } : { allOf: [{ $ref: ref(`${META}.ListMeta`) }] };
   const props: Schema = {
-    apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
-    kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
+    apiVersion: {
+      type: 'string',
+      description: 'APIVersion defines the versioned schema of this representation of an object.',
+    },
+    kind: {
+      type: 'string',
+      description: 'Kind is a string value representing the REST resource this object represents.',
+    },
     metadata: meta,
   };
-  if (r.schema.spec) props.spec = { description: 'What the upstream says about the object.', ...toOpenApiSchema(r.schema.spec, v2) };
-  if (r.schema.status) props.status = { description: 'The observed state reported by the upstream.', ...toOpenApiSchema(r.schema.status, v2) };
+  if (r.schema.spec)
+    props.spec = { description: 'What the upstream says about the object.', ...toOpenApiSchema(r.schema.spec, v2) };
+  if (r.schema.status)
+    props.status = {
+      description: 'The observed state reported by the upstream.',
+      ...toOpenApiSchema(r.schema.status, v2),
+    };
   return {
     [name]: { description: r.description, type: 'object', properties: props, 'x-kubernetes-group-version-kind': [gvk] },
     [`${name}List`]: {
@@ -134,7 +168,13 @@ function schemasFor(r: ResourceInfo, ref: (n: string) => string, v2: boolean): R
   };
 }
 
-function op(r: ResourceInfo, action: 'list' | 'get', ref: (n: string) => string, v2: boolean, params: Schema[]): Schema {
+function op(
+  r: ResourceInfo,
+  action: 'list' | 'get',
+  ref: (n: string) => string,
+  v2: boolean,
+  params: Schema[],
+): Schema {
   const name = definitionName(r.group, r.version, r.kind) + (action === 'list' ? 'List' : '');
   const schema = { $ref: ref(name) };
   return {
@@ -142,7 +182,9 @@ function op(r: ResourceInfo, action: 'list' | 'get', ref: (n: string) => string,
     description: action === 'list' ? `list or watch objects of kind ${r.kind}` : `read the specified ${r.kind}`,
     operationId: `${action}${r.version[0]?.toUpperCase() ?? ''}${r.version.slice(1)}${r.kind}`,
     parameters: params,
-    responses: v2 ? { '200': { description: 'OK', schema } } : { '200': { description: 'OK', content: { 'application/json': { schema } } } },
+    responses: v2
+      ? { '200': { description: 'OK', schema } }
+      : { '200': { description: 'OK', content: { 'application/json': { schema } } } },
     'x-kubernetes-action': action,
     'x-kubernetes-group-version-kind': { group: r.group, version: r.version, kind: r.kind },
   };
@@ -151,7 +193,9 @@ function op(r: ResourceInfo, action: 'list' | 'get', ref: (n: string) => string,
 function paths(gv: GroupVersionInfo, ref: (n: string) => string, v2: boolean): Record<string, Schema> {
   const out: Record<string, Schema> = {};
   const param = (name: string, description: string): Schema =>
-    v2 ? { name, in: 'path', required: true, type: 'string', description } : { name, in: 'path', required: true, schema: { type: 'string' }, description };
+    v2
+      ? { name, in: 'path', required: true, type: 'string', description }
+      : { name, in: 'path', required: true, schema: { type: 'string' }, description };
   const nameP = param('name', 'name of the object');
   const nsP = param('namespace', 'object name and auth scope, such as for teams and projects');
   for (const r of gv.resources) {
@@ -159,7 +203,9 @@ function paths(gv: GroupVersionInfo, ref: (n: string) => string, v2: boolean): R
     if (r.namespaced) {
       out[`${base}/namespaces/{namespace}/${r.plural}`] = { get: op(r, 'list', ref, v2, [nsP]) };
       out[`${base}/namespaces/{namespace}/${r.plural}/{name}`] = { get: op(r, 'get', ref, v2, [nameP, nsP]) };
-      out[`${base}/${r.plural}`] = { get: { ...op(r, 'list', ref, v2, []), operationId: `list${r.kind}ForAllNamespaces` } };
+      out[`${base}/${r.plural}`] = {
+        get: { ...op(r, 'list', ref, v2, []), operationId: `list${r.kind}ForAllNamespaces` },
+      };
     } else {
       out[`${base}/${r.plural}`] = { get: op(r, 'list', ref, v2, []) };
       out[`${base}/${r.plural}/{name}`] = { get: op(r, 'get', ref, v2, [nameP]) };
@@ -184,7 +230,11 @@ export interface OpenApiDocuments {
 export function buildOpenApiDocuments(gvs: readonly GroupVersionInfo[]): OpenApiDocuments {
   const ref2 = (n: string) => `#/definitions/${n}`;
   const ref3 = (n: string) => `#/components/schemas/${n}`;
-  const common = (v2: boolean): Record<string, Schema> => ({ [`${META}.ObjectMeta`]: objectMeta(), [`${META}.ListMeta`]: listMeta(), ...(v2 ? {} : {}) });
+  const common = (v2: boolean): Record<string, Schema> => ({
+    [`${META}.ObjectMeta`]: objectMeta(),
+    [`${META}.ListMeta`]: listMeta(),
+    ...(v2 ? {} : {}),
+  });
   const defs2: Record<string, Schema> = common(true);
   const paths2: Record<string, Schema> = {};
   const v3 = new Map<string, OpenApiDoc>();
@@ -205,7 +255,12 @@ export function buildOpenApiDocuments(gvs: readonly GroupVersionInfo[]): OpenApi
       }),
     );
   }
-  const v2 = serialize({ swagger: '2.0', info: { title: 'kubegate', version: 'v0.1.0' }, paths: paths2, definitions: defs2 });
+  const v2 = serialize({
+    swagger: '2.0',
+    info: { title: 'kubegate', version: 'v0.1.0' },
+    paths: paths2,
+    definitions: defs2,
+  });
   const root = {
     paths: Object.fromEntries(
       [...v3].map(([k, d]) => [k, { serverRelativeURL: `/openapi/v3/${k}?hash=${d.etag.slice(1, -1).toUpperCase()}` }]),

@@ -1,10 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { compileJsonPath, humanDuration, partialObjectMetadataJson, renderRow, tableCells, tableColumnDefinitions, tableRowTemplate } from './table.ts';
+import {
+  compileJsonPath,
+  humanDuration,
+  partialObjectMetadataJson,
+  renderRow,
+  tableCells,
+  tableColumnDefinitions,
+  tableRowTemplate,
+} from './table.ts';
 import type { KubeObject, ResourceInfo } from './types.ts';
 
 const info: ResourceInfo = {
-  group: 'g.example.com', version: 'v1', kind: 'Thing', plural: 'things', singular: 'thing', shortNames: [], categories: [],
-  namespaced: false, verbs: ['get'], subresources: [], schema: {}, fields: [], description: '',
+  group: 'g.example.com',
+  version: 'v1',
+  kind: 'Thing',
+  plural: 'things',
+  singular: 'thing',
+  shortNames: [],
+  categories: [],
+  namespaced: false,
+  verbs: ['get'],
+  subresources: [],
+  schema: {},
+  fields: [],
+  description: '',
   columns: [
     { name: 'Temp', type: 'number', jsonPath: '.status.temp' },
     { name: 'Count', type: 'integer', jsonPath: '.status.count' },
@@ -14,8 +33,15 @@ const info: ResourceInfo = {
   ],
 };
 const obj: KubeObject = {
-  apiVersion: 'g.example.com/v1', kind: 'Thing',
-  metadata: { name: 'a', uid: 'u', resourceVersion: '7', creationTimestamp: '2026-01-01T00:00:00Z', labels: { 'example.com/country': 'FR' } },
+  apiVersion: 'g.example.com/v1',
+  kind: 'Thing',
+  metadata: {
+    name: 'a',
+    uid: 'u',
+    resourceVersion: '7',
+    creationTimestamp: '2026-01-01T00:00:00Z',
+    labels: { 'example.com/country': 'FR' },
+  },
   spec: { tags: ['x', 'y'] },
   status: { temp: 21.5, count: '3', seen: '2026-02-01T00:00:00Z' },
 };
@@ -45,20 +71,45 @@ describe('Table rows', () => {
   });
   it('renders cells like the CRD convertor', () => {
     const compiled = info.columns.map((c) => compileJsonPath(c.jsonPath));
-    expect(tableCells(info, compiled, obj)).toEqual(['a', 21.5, 3, 'x,y', 'FR', '2026-02-01T00:00:00Z', '2026-01-01T00:00:00Z']);
+    expect(tableCells(info, compiled, obj)).toEqual([
+      'a',
+      21.5,
+      3,
+      'x,y',
+      'FR',
+      '2026-02-01T00:00:00Z',
+      '2026-01-01T00:00:00Z',
+    ]);
     const empty = { ...obj, status: {}, spec: {} };
     expect(tableCells(info, compiled, empty).slice(1, 4)).toEqual([null, null, null]);
   });
   it('PartialObjectMetadata carries the metadata', () => {
-    expect(JSON.parse(partialObjectMetadataJson(obj))).toEqual({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata });
+    expect(JSON.parse(partialObjectMetadataJson(obj))).toEqual({
+      kind: 'PartialObjectMetadata',
+      apiVersion: 'meta.k8s.io/v1',
+      metadata: obj.metadata,
+    });
   });
 });
 
 describe('ages', () => {
   it.each([
-    [0, '0s'], [-1500, '0s'], [-5000, '<invalid>'], [59_000, '59s'], [119_000, '119s'], [120_000, '2m'], [150_000, '2m30s'],
-    [600_000, '10m'], [179 * 60_000, '179m'], [3 * 3600_000, '3h'], [3 * 3600_000 + 60_000, '3h1m'], [47 * 3600_000, '47h'],
-    [49 * 3600_000, '2d1h'], [10 * 86_400_000, '10d'], [800 * 86_400_000, '2y70d'], [3000 * 86_400_000, '8y'],
+    [0, '0s'],
+    [-1500, '0s'],
+    [-5000, '<invalid>'],
+    [59_000, '59s'],
+    [119_000, '119s'],
+    [120_000, '2m'],
+    [150_000, '2m30s'],
+    [600_000, '10m'],
+    [179 * 60_000, '179m'],
+    [3 * 3600_000, '3h'],
+    [3 * 3600_000 + 60_000, '3h1m'],
+    [47 * 3600_000, '47h'],
+    [49 * 3600_000, '2d1h'],
+    [10 * 86_400_000, '10d'],
+    [800 * 86_400_000, '2y70d'],
+    [3000 * 86_400_000, '8y'],
   ])('%d ms → %s', (ms, want) => {
     expect(humanDuration(ms)).toBe(want);
   });

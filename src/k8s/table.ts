@@ -45,7 +45,8 @@ const NAME_COLUMN = {
   name: 'Name',
   type: 'string',
   format: 'name',
-  description: 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names',
+  description:
+    'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names',
   priority: 0,
 };
 
@@ -57,7 +58,8 @@ const AGE_COLUMN = {
   priority: 0,
 };
 
-const hasDate = (info: ResourceInfo) => info.columns.some((c) => c.type === 'date' && c.jsonPath.includes('creationTimestamp'));
+const hasDate = (info: ResourceInfo) =>
+  info.columns.some((c) => c.type === 'date' && c.jsonPath.includes('creationTimestamp'));
 
 /** Column definitions: Name, the resource's printer columns, then Age (unless a column shows creationTimestamp). */
 export function tableColumnDefinitions(info: ResourceInfo): object[] {
@@ -78,19 +80,28 @@ function cell(c: PrinterColumn, v: unknown): unknown {
     case 'integer':
       return typeof v === 'number' ? Math.trunc(v) : typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : null;
     case 'number':
-      return typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : null;
+      return typeof v === 'number'
+        ? v
+        : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))
+          ? Number(v)
+          : null;
     case 'boolean':
       return typeof v === 'boolean' ? v : null;
     case 'date':
     case 'string':
       if (typeof v === 'string') return v;
       if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) return v.join(',');
-      return typeof v === 'object' ? JSON.stringify(v) : String(v as number);
+      if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+      return JSON.stringify(v);
   }
 }
 
 /** The cells of one row: name, the printer columns, then the creation timestamp for Age (dates as RFC 3339). */
-export function tableCells(info: ResourceInfo, compiled: readonly ((o: unknown) => unknown)[], obj: KubeObject): unknown[] {
+export function tableCells(
+  info: ResourceInfo,
+  compiled: readonly ((o: unknown) => unknown)[],
+  obj: KubeObject,
+): unknown[] {
   const out: unknown[] = [obj.metadata.name];
   info.columns.forEach((c, i) => out.push(cell(c, compiled[i]?.(obj))));
   if (!hasDate(info)) out.push(obj.metadata.creationTimestamp);
@@ -106,7 +117,11 @@ export interface RowTemplate {
   times: number[];
 }
 
-export function tableRowTemplate(info: ResourceInfo, compiled: readonly ((o: unknown) => unknown)[], obj: KubeObject): RowTemplate {
+export function tableRowTemplate(
+  info: ResourceInfo,
+  compiled: readonly ((o: unknown) => unknown)[],
+  obj: KubeObject,
+): RowTemplate {
   const cells = tableCells(info, compiled, obj);
   const dateAt = new Set<number>();
   info.columns.forEach((c, i) => c.type === 'date' && dateAt.add(i + 1));
@@ -159,10 +174,12 @@ export function humanDuration(ms: number): string {
   const hours = Math.floor(minutes / 60);
   if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
   if (hours < 48) return `${hours}h`;
-  if (hours < 24 * 8) return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
+  if (hours < 24 * 8)
+    return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
   if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
   const days = Math.floor(hours / 24);
-  if (hours < 24 * 365 * 8) return days % 365 === 0 ? `${Math.floor(days / 365)}y` : `${Math.floor(days / 365)}y${days % 365}d`;
+  if (hours < 24 * 365 * 8)
+    return days % 365 === 0 ? `${Math.floor(days / 365)}y` : `${Math.floor(days / 365)}y${days % 365}d`;
   return `${Math.floor(days / 365)}y`;
 }
 

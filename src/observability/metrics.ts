@@ -51,42 +51,124 @@ class Window {
 export function createMetrics(src: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'kubegate_process_' });
-  const upstreamRequests = new Counter({ name: 'kubegate_upstream_requests_total', help: 'Upstream HTTP calls by outcome (status code, timeout, error).', labelNames: ['adapter', 'outcome'], registers: [registry] });
-  const upstreamLatency = new Histogram({ name: 'kubegate_upstream_request_duration_seconds', help: 'Upstream call latency per attempt.', labelNames: ['adapter'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
-  const retries = new Counter({ name: 'kubegate_upstream_retries_total', help: 'Upstream calls retried.', labelNames: ['adapter'], registers: [registry] });
-  const rateLimited = new Counter({ name: 'kubegate_upstream_rate_limited_total', help: 'Upstream calls delayed or refused by the rate limit.', labelNames: ['adapter'], registers: [registry] });
-  const breaker = new Gauge({ name: 'kubegate_upstream_breaker_state', help: 'Circuit breaker: 0 closed, 1 half-open, 2 open.', labelNames: ['adapter'], registers: [registry] });
-  const polls = new Counter({ name: 'kubegate_polls_total', help: 'Polls of mirrored collections by result.', labelNames: ['adapter', 'resource', 'result'], registers: [registry] });
-  const pollDuration = new Histogram({ name: 'kubegate_poll_duration_seconds', help: 'Duration of a whole poll (all pages).', labelNames: ['adapter', 'resource'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] });
-  const changes = new Counter({ name: 'kubegate_poll_changes_total', help: 'Objects added, modified or deleted by polls.', labelNames: ['adapter', 'resource'], registers: [registry] });
-  const skipped = new Counter({ name: 'kubegate_skipped_items_total', help: 'Upstream items skipped because they were malformed.', labelNames: ['adapter', 'resource'], registers: [registry] });
-  const stale = new Counter({ name: 'kubegate_stale_serves_total', help: 'Responses served from stale data with a Warning.', labelNames: ['adapter', 'resource'], registers: [registry] });
-  const events = new Counter({ name: 'kubegate_watch_events_total', help: 'Watch events emitted by collections.', labelNames: ['resource', 'type'], registers: [registry] });
-  const httpRequests = new Counter({ name: 'kubegate_http_requests_total', help: 'API requests by verb, resource and code.', labelNames: ['verb', 'resource', 'code'], registers: [registry] });
-  const httpLatency = new Histogram({ name: 'kubegate_http_request_duration_seconds', help: 'API request latency (watches: until the stream starts).', labelNames: ['verb', 'resource'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5], registers: [registry] });
+  const upstreamRequests = new Counter({
+    name: 'kubegate_upstream_requests_total',
+    help: 'Upstream HTTP calls by outcome (status code, timeout, error).',
+    labelNames: ['adapter', 'outcome'],
+    registers: [registry],
+  });
+  const upstreamLatency = new Histogram({
+    name: 'kubegate_upstream_request_duration_seconds',
+    help: 'Upstream call latency per attempt.',
+    labelNames: ['adapter'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: 'kubegate_upstream_retries_total',
+    help: 'Upstream calls retried.',
+    labelNames: ['adapter'],
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'kubegate_upstream_rate_limited_total',
+    help: 'Upstream calls delayed or refused by the rate limit.',
+    labelNames: ['adapter'],
+    registers: [registry],
+  });
+  const breaker = new Gauge({
+    name: 'kubegate_upstream_breaker_state',
+    help: 'Circuit breaker: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['adapter'],
+    registers: [registry],
+  });
+  const polls = new Counter({
+    name: 'kubegate_polls_total',
+    help: 'Polls of mirrored collections by result.',
+    labelNames: ['adapter', 'resource', 'result'],
+    registers: [registry],
+  });
+  const pollDuration = new Histogram({
+    name: 'kubegate_poll_duration_seconds',
+    help: 'Duration of a whole poll (all pages).',
+    labelNames: ['adapter', 'resource'],
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const changes = new Counter({
+    name: 'kubegate_poll_changes_total',
+    help: 'Objects added, modified or deleted by polls.',
+    labelNames: ['adapter', 'resource'],
+    registers: [registry],
+  });
+  const skipped = new Counter({
+    name: 'kubegate_skipped_items_total',
+    help: 'Upstream items skipped because they were malformed.',
+    labelNames: ['adapter', 'resource'],
+    registers: [registry],
+  });
+  const stale = new Counter({
+    name: 'kubegate_stale_serves_total',
+    help: 'Responses served from stale data with a Warning.',
+    labelNames: ['adapter', 'resource'],
+    registers: [registry],
+  });
+  const events = new Counter({
+    name: 'kubegate_watch_events_total',
+    help: 'Watch events emitted by collections.',
+    labelNames: ['resource', 'type'],
+    registers: [registry],
+  });
+  const httpRequests = new Counter({
+    name: 'kubegate_http_requests_total',
+    help: 'API requests by verb, resource and code.',
+    labelNames: ['verb', 'resource', 'code'],
+    registers: [registry],
+  });
+  const httpLatency = new Histogram({
+    name: 'kubegate_http_request_duration_seconds',
+    help: 'API request latency (watches: until the stream starts).',
+    labelNames: ['verb', 'resource'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
+    registers: [registry],
+  });
   new Gauge({
-    name: 'kubegate_objects', help: 'Objects in the local view.', labelNames: ['adapter', 'resource'], registers: [registry],
+    name: 'kubegate_objects',
+    help: 'Objects in the local view.',
+    labelNames: ['adapter', 'resource'],
+    registers: [registry],
     collect() {
       this.reset();
       for (const o of src.objects()) this.set({ adapter: o.adapter, resource: o.resource }, o.count);
     },
   });
   new Gauge({
-    name: 'kubegate_watchers', help: 'Open watch streams.', labelNames: ['resource'], registers: [registry],
+    name: 'kubegate_watchers',
+    help: 'Open watch streams.',
+    labelNames: ['resource'],
+    registers: [registry],
     collect() {
       this.reset();
       for (const w of src.watchers()) this.set({ resource: w.resource }, w.count);
     },
   });
   new Gauge({
-    name: 'kubegate_poll_last_success_timestamp_seconds', help: 'When the last poll succeeded.', labelNames: ['adapter', 'resource'], registers: [registry],
+    name: 'kubegate_poll_last_success_timestamp_seconds',
+    help: 'When the last poll succeeded.',
+    labelNames: ['adapter', 'resource'],
+    registers: [registry],
     collect() {
       this.reset();
-      for (const l of src.lastSuccess()) if (l.seconds !== undefined) this.set({ adapter: l.adapter, resource: l.resource }, l.seconds);
+      for (const l of src.lastSuccess())
+        if (l.seconds !== undefined) this.set({ adapter: l.adapter, resource: l.resource }, l.seconds);
     },
   });
   const windows = new Map<string, Window>();
-  const win = (a: string) => windows.get(a) ?? windows.set(a, new Window()).get(a)!;
+  const win = (a: string): Window => {
+    let w = windows.get(a);
+    if (!w) windows.set(a, (w = new Window()));
+    return w;
+  };
   return {
     registry,
     upstreamEvents(adapter) {

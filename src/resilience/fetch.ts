@@ -103,10 +103,14 @@ export function parseRetryAfter(v: string | null, now = Date.now()): number | un
 const sleep = (ms: number, signal?: AbortSignal | null) =>
   new Promise<void>((resolve, reject) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason as Error);
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason as Error);
+      },
+      { once: true },
+    );
   });
 
 /** Counts bytes of a body and errors past the limit, so a huge upstream answer cannot exhaust memory. */
@@ -134,42 +138,62 @@ function limitBody(res: Response, max: number, what: string): Response {
  * The per-attempt deadline is one timer that aborts the request: measured cheaper than cockatiel's
  * `timeout()` policy, which builds a linked AbortSignal per call (see BENCHMARKS.md).
  */
-export function createUpstreamClient(opts: Partial<ResilienceOptions> & { baseFetch?: typeof fetch; events?: UpstreamEvents } = {}): UpstreamClient {
+export function createUpstreamClient(
+  opts: Partial<ResilienceOptions> & { baseFetch?: typeof fetch; events?: UpstreamEvents } = {},
+): UpstreamClient {
   const o: ResilienceOptions = { ...DEFAULT_RESILIENCE, ...opts };
   const base = opts.baseFetch ?? globalThis.fetch;
   const ev = opts.events ?? {};
-  const bucket = o.rateLimitPerSecond > 0 ? createTokenBucket({ rate: o.rateLimitPerSecond, burst: o.rateLimitBurst }) : undefined;
+  const bucket =
+    o.rateLimitPerSecond > 0 ? createTokenBucket({ rate: o.rateLimitPerSecond, burst: o.rateLimitBurst }) : undefined;
   /** The upstream asked us (429/503 Retry-After) not to call before this time. */
   let holdUntil = 0;
 
-  const breaker = circuitBreaker(handleWhen((e) => e instanceof UpstreamError && e.status !== 404), {
-    halfOpenAfter: o.halfOpenAfterMs,
-    breaker: new ConsecutiveBreaker(o.breakerThreshold),
-  });
+  const breaker = circuitBreaker(
+    handleWhen((e) => e instanceof UpstreamError && e.status !== 404),
+    {
+      halfOpenAfter: o.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(o.breakerThreshold),
+    },
+  );
   const toState = (s: CircuitState): BreakerState =>
-    s === CircuitState.Open || s === CircuitState.Isolated ? 'open' : s === CircuitState.HalfOpen ? 'half-open' : 'closed';
+    s === CircuitState.Open || s === CircuitState.Isolated
+      ? 'open'
+      : s === CircuitState.HalfOpen
+        ? 'half-open'
+        : 'closed';
   breaker.onStateChange((s) => ev.onBreakerState?.(toState(s)));
   const pool = bulkhead(o.maxConcurrent, o.maxQueued);
   const exponential = new ExponentialBackoff({ initialDelay: o.backoffInitialMs, maxDelay: o.backoffMaxMs });
-  const backoff = new DelegateBackoff<IRetryBackoffContext<unknown>, IBackoff<IRetryBackoffContext<unknown>> | undefined>(
-    (ctx, state) => {
-      const next = (state ?? exponential).next(ctx);
-      const err = 'error' in ctx.result ? ctx.result.error : undefined;
-      const ra = err instanceof UpstreamError ? (err.retryAfterMs ?? 0) : 0;
-      return { delay: Math.max(next.duration, ra), state: next };
-    },
-  );
+  const backoff = new DelegateBackoff<
+    IRetryBackoffContext<unknown>,
+    IBackoff<IRetryBackoffContext<unknown>> | undefined
+  >((ctx, state) => {
+    const next = (state ?? exponential).next(ctx);
+    const err = 'error' in ctx.result ? ctx.result.error : undefined;
+    const ra = err instanceof UpstreamError ? (err.retryAfterMs ?? 0) : 0;
+    return { delay: Math.max(next.duration, ra), state: next };
+  });
   const retryPolicy = retry(
     handleWhen((e) => e instanceof UpstreamError && (e.status === undefined || RETRYABLE.has(e.status))),
     { maxAttempts: o.retries, backoff },
   );
   retryPolicy.onRetry(() => ev.onRetry?.());
 
-  const attempt = async (input: string | URL | Request, init: RequestInit | undefined, deadline: number): Promise<Response> => {
+  const attempt = async (
+    input: string | URL | Request,
+    init: RequestInit | undefined,
+    deadline: number,
+  ): Promise<Response> => {
     const what = describe(input);
     const now = Date.now();
     if (holdUntil > now) {
-      if (holdUntil >= deadline) throw new UpstreamError(`${what} asked to wait ${Math.ceil((holdUntil - now) / 1000)}s (Retry-After)`, 429, holdUntil - now);
+      if (holdUntil >= deadline)
+        throw new UpstreamError(
+          `${what} asked to wait ${Math.ceil((holdUntil - now) / 1000)}s (Retry-After)`,
+          429,
+          holdUntil - now,
+        );
       await sleep(holdUntil - now, init?.signal);
     }
     const budget = Math.min(o.timeoutMs, deadline - Date.now());
@@ -185,7 +209,8 @@ export function createUpstreamClient(opts: Partial<ResilienceOptions> & { baseFe
       const res = await base(input, { ...init, signal: ac.signal, redirect: 'manual' });
       if (!res.ok) {
         const ra = parseRetryAfter(res.headers.get('retry-after'));
-        if (ra !== undefined && (res.status === 429 || res.status === 503)) holdUntil = Math.max(holdUntil, Date.now() + ra);
+        if (ra !== undefined && (res.status === 429 || res.status === 503))
+          holdUntil = Math.max(holdUntil, Date.now() + ra);
         // Transient failures are the policy's business; anything else (404, 401, 422...) is the adapter's to read.
         if (RETRYABLE.has(res.status)) {
           const body = await res.text().catch(() => '');
@@ -217,7 +242,8 @@ export function createUpstreamClient(opts: Partial<ResilienceOptions> & { baseFe
         const wait = bucket.take();
         if (wait > 0) {
           ev.onRateLimited?.(wait);
-          if (Date.now() + wait >= deadline) throw new UpstreamError(`${describe(input)}: rate limit (${o.rateLimitPerSecond}/s) exceeded`, 429);
+          if (Date.now() + wait >= deadline)
+            throw new UpstreamError(`${describe(input)}: rate limit (${o.rateLimitPerSecond}/s) exceeded`, 429);
           await sleep(wait, init?.signal);
         }
       }
@@ -225,11 +251,18 @@ export function createUpstreamClient(opts: Partial<ResilienceOptions> & { baseFe
       const idempotent = method === 'GET' || method === 'HEAD';
       try {
         return await pool.execute(() =>
-          breaker.execute(() => (idempotent ? retryPolicy.execute(() => attempt(input, init, deadline)) : attempt(input, init, deadline))),
+          breaker.execute(() =>
+            idempotent ? retryPolicy.execute(() => attempt(input, init, deadline)) : attempt(input, init, deadline),
+          ),
         );
       } catch (err) {
-        if (err instanceof BrokenCircuitError) throw new UpstreamError(`circuit breaker open after ${o.breakerThreshold} consecutive failures`, 503);
-        if (err instanceof BulkheadRejectedError) throw new UpstreamError(`too many concurrent upstream calls (${o.maxConcurrent} running, ${o.maxQueued} queued)`, 503);
+        if (err instanceof BrokenCircuitError)
+          throw new UpstreamError(`circuit breaker open after ${o.breakerThreshold} consecutive failures`, 503);
+        if (err instanceof BulkheadRejectedError)
+          throw new UpstreamError(
+            `too many concurrent upstream calls (${o.maxConcurrent} running, ${o.maxQueued} queued)`,
+            503,
+          );
         throw err;
       }
     },

@@ -1,5 +1,11 @@
 import type { ResourceInfo } from '../k8s/types.ts';
-import { compileJsonPath, partialObjectMetadataJson, renderRow, tableColumnDefinitions, tableRowTemplate } from '../k8s/table.ts';
+import {
+  compileJsonPath,
+  partialObjectMetadataJson,
+  renderRow,
+  tableColumnDefinitions,
+  tableRowTemplate,
+} from '../k8s/table.ts';
 import type { ObjectEntry } from './entry.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -41,7 +47,8 @@ export function createEncoder(info: ResourceInfo): Encoder {
   const columnsJson = JSON.stringify(tableColumnDefinitions(info));
   const compiled = info.columns.map((c) => compileJsonPath(c.jsonPath));
   // Cells are computed once per object version; only the ages are rendered per response.
-  const cellsOf = (e: ObjectEntry): string => renderRow((e.cells ??= tableRowTemplate(info, compiled, e.obj)), Date.now());
+  const cellsOf = (e: ObjectEntry): string =>
+    renderRow((e.cells ??= tableRowTemplate(info, compiled, e.obj)), Date.now());
   const metaOf = (e: ObjectEntry): string => (e.meta ??= partialObjectMetadataJson(e.obj));
   const row = (e: ObjectEntry, inc: IncludeObject): string => {
     if (inc === 'None') return `{"cells":${cellsOf(e)}}`;
@@ -80,7 +87,9 @@ export function createEncoder(info: ResourceInfo): Encoder {
       );
     },
     tableFrame(type, e, rv, first, v, inc) {
-      return Buffer.from(`{"type":"${type}","object":${tableHead(v, `{"resourceVersion":"${rv}"}`, first)}${row(e, inc)}]}}\n`);
+      return Buffer.from(
+        `{"type":"${type}","object":${tableHead(v, `{"resourceVersion":"${rv}"}`, first)}${row(e, inc)}]}}\n`,
+      );
     },
   };
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { contentHash, objectUid, sanitizeLabelKey, sanitizeLabels, sanitizeLabelValue, sanitizeName } from './identity.ts';
+import {
+  contentHash,
+  objectUid,
+  sanitizeLabelKey,
+  sanitizeLabels,
+  sanitizeLabelValue,
+  sanitizeName,
+} from './identity.ts';
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -35,15 +42,18 @@ describe('label sanitizing', () => {
   it('drops null values, stringifies numbers and booleans, never throws', () => {
     expect(sanitizeLabels({ a: 1, b: true, c: null, d: undefined })).toEqual({ a: '1', b: 'true' });
     fc.assert(
-      fc.property(fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null))), (input) => {
-        const out = sanitizeLabels(input) ?? {};
-        for (const [k, v] of Object.entries(out)) {
-          expect(k.length).toBeGreaterThan(0);
-          expect(v).toMatch(LABEL_VALUE);
-          expect(v.length).toBeLessThanOrEqual(63);
-        }
-        expect(sanitizeLabels(input)).toEqual(sanitizeLabels(input));
-      }),
+      fc.property(
+        fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null))),
+        (input) => {
+          const out = sanitizeLabels(input) ?? {};
+          for (const [k, v] of Object.entries(out)) {
+            expect(k.length).toBeGreaterThan(0);
+            expect(v).toMatch(LABEL_VALUE);
+            expect(v.length).toBeLessThanOrEqual(63);
+          }
+          expect(sanitizeLabels(input)).toEqual(sanitizeLabels(input));
+        },
+      ),
     );
   });
   it('different inputs never collide after sanitizing', () => {

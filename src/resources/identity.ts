@@ -9,7 +9,10 @@ const UID_NAMESPACE = Buffer.from('6f1c2a4e9b3d4c8a8e2f5a7b9c0d1e2f', 'hex');
 
 /** UUIDv5 of `group/kind/namespace/name`: the same object has the same uid on every replica, forever. */
 export function objectUid(group: string, kind: string, namespace: string | undefined, name: string): string {
-  const h = createHash('sha1').update(UID_NAMESPACE).update(`${group}/${kind}/${namespace ?? ''}/${name}`).digest();
+  const h = createHash('sha1')
+    .update(UID_NAMESPACE)
+    .update(`${group}/${kind}/${namespace ?? ''}/${name}`)
+    .digest();
   h[6] = ((h[6] ?? 0) & 0x0f) | 0x50;
   h[8] = ((h[8] ?? 0) & 0x3f) | 0x80;
   const x = h.subarray(0, 16).toString('hex');
@@ -83,7 +86,11 @@ export function sanitizeName(id: string): string {
 
 /** JSON with object keys sorted: a stable content hash input regardless of upstream key order. */
 export function stableStringify(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  // JSON.stringify(undefined or a function) is undefined at run time, whatever its type says.
+  if (v === null || typeof v !== 'object') {
+    // undefined, functions and symbols stringify to undefined at run time, whatever the type says.
+    return typeof v === 'undefined' || typeof v === 'function' || typeof v === 'symbol' ? 'null' : JSON.stringify(v);
+  }
   if (v instanceof Date) return JSON.stringify(v.toISOString());
   if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : stableStringify(x))).join(',')}]`;
   const o = v as Record<string, unknown>;

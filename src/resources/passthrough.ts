@@ -1,4 +1,10 @@
-import type { AdapterContext, AdapterLogger, ObjectInput, PassThroughResource, PushedDownRequirement } from '../sdk/types.ts';
+import type {
+  AdapterContext,
+  AdapterLogger,
+  ObjectInput,
+  PassThroughResource,
+  PushedDownRequirement,
+} from '../sdk/types.ts';
 import type { QueryCache } from '../store/query-cache.ts';
 import type { LabelSelector } from '../k8s/labels.ts';
 import type { FieldSelector } from '../k8s/fields.ts';
@@ -20,7 +26,7 @@ export interface PassThroughOptions {
   group: string;
   version: string;
   collection: string;
-  resource: PassThroughResource<unknown>;
+  resource: PassThroughResource;
   config: unknown;
   cache: QueryCache;
   ttlMs: number;
@@ -86,7 +92,10 @@ export class PassThroughCollection {
   }
 
   /** Fetch-or-wait for one cache key; stale fallbacks when the upstream fails. */
-  private async cached(key: string, produce: () => Promise<CachedPage>): Promise<{ page: CachedPage; stale?: PageResult['stale'] }> {
+  private async cached(
+    key: string,
+    produce: () => Promise<CachedPage>,
+  ): Promise<{ page: CachedPage; stale?: PageResult['stale'] }> {
     const { cache, ttlMs, staleMs, lockMs } = this.o;
     const read = async (): Promise<CachedPage | undefined> => {
       const raw = await cache.get(key);
@@ -120,7 +129,10 @@ export class PassThroughCollection {
       return { page: await p };
     } catch (err) {
       if (!fresh) throw err;
-      return { page: fresh, stale: { ageMs: Date.now() - fresh.fetchedAt / 1000, cause: err instanceof Error ? err.message : String(err) } };
+      return {
+        page: fresh,
+        stale: { ageMs: Date.now() - fresh.fetchedAt / 1000, cause: err instanceof Error ? err.message : String(err) },
+      };
     }
   }
 
@@ -135,9 +147,16 @@ export class PassThroughCollection {
     const r = this.o.resource;
     const pushLabels = new Set(r.pushDown?.labels ?? []);
     const pushFields = new Set(r.pushDown?.fields ?? []);
-    const eq = (reqs: readonly { key: string; operator: string; values: readonly string[] }[], allowed: Set<string>): PushedDownRequirement[] =>
+    const eq = (
+      reqs: readonly { key: string; operator: string; values: readonly string[] }[],
+      allowed: Set<string>,
+    ): PushedDownRequirement[] =>
       reqs
-        .filter((x) => allowed.has(x.key) && (x.operator === '=' || x.operator === '==' || (x.operator === 'in' && x.values.length === 1)))
+        .filter(
+          (x) =>
+            allowed.has(x.key) &&
+            (x.operator === '=' || x.operator === '==' || (x.operator === 'in' && x.values.length === 1)),
+        )
         .map((x) => ({ key: x.key, value: x.values[0] ?? '' }));
     const labels = eq(q.labelSelector.requirements, pushLabels);
     const fields = eq(
@@ -151,7 +170,13 @@ export class PassThroughCollection {
       const skipped: string[] = [];
       const res = await r.listPage(this.ctx(skipped), { limit, cursor: q.cursor, namespace, labels, fields });
       const objects = this.build(res.items, skipped);
-      return { rv: Date.now() * 1000, fetchedAt: Date.now() * 1000, ...(res.cursor ? { cursor: res.cursor } : {}), objects, skipped: skipped.length };
+      return {
+        rv: Date.now() * 1000,
+        fetchedAt: Date.now() * 1000,
+        ...(res.cursor ? { cursor: res.cursor } : {}),
+        objects,
+        skipped: skipped.length,
+      };
     });
     return {
       entries: page.objects.map((x) => makeEntry(x.key, page.rv, x.hash, x.body)),
@@ -162,7 +187,10 @@ export class PassThroughCollection {
   }
 
   /** One object, or undefined. */
-  async get(namespace: string | undefined, name: string): Promise<{ entry: ObjectEntry | undefined; stale?: PageResult['stale'] }> {
+  async get(
+    namespace: string | undefined,
+    name: string,
+  ): Promise<{ entry: ObjectEntry | undefined; stale?: PageResult['stale'] }> {
     const key = `${this.o.collection}|get|${objectKey(namespace, name)}`;
     const { page, stale } = await this.cached(key, async () => {
       const skipped: string[] = [];

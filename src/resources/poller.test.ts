@@ -27,11 +27,23 @@ function setup(initial: ObjectInput[] | (() => ObjectInput[]), guard?: { maxDele
   store.subscribe('g/things', view.rv, { onEvents: (e) => view.apply(e), onReset: (s) => view.reset(s) });
   const log = { debug() {}, info() {}, warn() {}, error() {} };
   const poller = new Poller({
-    adapter: 'test', group: 'g.example.com', version: 'v1', collection: 'g/things', resource, config: {},
-    intervalMs: 1000, view, store, holder: 'me', leaseTtlMs: 10_000, fetch: fetch, log,
+    adapter: 'test',
+    group: 'g.example.com',
+    version: 'v1',
+    collection: 'g/things',
+    resource,
+    config: {},
+    intervalMs: 1000,
+    view,
+    store,
+    holder: 'me',
+    leaseTtlMs: 10_000,
+    fetch: fetch,
+    log,
   });
   return {
-    view, poller,
+    view,
+    poller,
     set: (f: () => ObjectInput[]) => (items = f),
     fail: (m: string | undefined) => (fail = m),
   };
@@ -95,7 +107,14 @@ describe('Poller', () => {
   });
 
   it('sanitizes names and labels and uses the upstream creation time', async () => {
-    const t = setup([{ name: 'Web Server #1', namespace: 'Team A', labels: { 'bad key!': 'x', ok: 'with space' }, creationTimestamp: '2024-05-01T10:00:00.123Z' }]);
+    const t = setup([
+      {
+        name: 'Web Server #1',
+        namespace: 'Team A',
+        labels: { 'bad key!': 'x', ok: 'with space' },
+        creationTimestamp: '2024-05-01T10:00:00.123Z',
+      },
+    ]);
     await t.poller.pollNow();
     const e = t.view.sorted()[0];
     expect(e?.obj.metadata.name).toMatch(/^web-server-1-[0-9a-f]{8}$/);

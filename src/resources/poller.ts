@@ -22,7 +22,7 @@ export interface PollerOptions {
   group: string;
   version: string;
   collection: string;
-  resource: MirrorResource<unknown>;
+  resource: MirrorResource;
   config: unknown;
   intervalMs: number;
   view: CollectionView;
@@ -155,11 +155,11 @@ export class Poller {
       },
     };
     const result = this.o.resource.list(ctx);
-    if (Array.isArray(result) || result instanceof Promise) return [...(await result)];
+    if (result instanceof Promise) return result;
     const out: ObjectInput[] = [];
     for await (const page of result) {
-      if (Array.isArray(page)) out.push(...(page as ObjectInput[]));
-      else out.push(page as ObjectInput);
+      if (Array.isArray(page)) out.push(...page);
+      else out.push(page);
     }
     return out;
   }

@@ -2,11 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { TSchema } from '@sinclair/typebox';
 import type { LoadedAdapter } from '../config/adapters.ts';
 import type { GroupVersionInfo, ResourceInfo } from '../k8s/types.ts';
-import type { AdapterLogger, MirrorResource, ResourceDefinition } from '../sdk/types.ts';
+import type { AdapterLogger, ResourceDefinition } from '../sdk/types.ts';
 import { parseDuration } from '../sdk/duration.ts';
 import type { Store } from '../store/types.ts';
 import type { ObjectEntry } from './entry.ts';
-import { createUpstreamClient, type ResilienceOptions, type UpstreamClient, type UpstreamEvents } from '../resilience/fetch.ts';
+import {
+  createUpstreamClient,
+  type ResilienceOptions,
+  type UpstreamClient,
+  type UpstreamEvents,
+} from '../resilience/fetch.ts';
 import type { AdapterEntry } from '../config/schema.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { CollectionView } from './view.ts';
@@ -81,7 +86,7 @@ function jsonSchema(s: TSchema | undefined): object | undefined {
 }
 
 /** Describes a resource definition for the wire (discovery, OpenAPI, Table). */
-export function resourceInfo(group: string, version: string, r: ResourceDefinition<unknown>): ResourceInfo {
+export function resourceInfo(group: string, version: string, r: ResourceDefinition): ResourceInfo {
   const spec = jsonSchema(r.schema.spec);
   const status = jsonSchema(r.schema.status);
   return {
@@ -115,9 +120,12 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
   for (const a of adapters) {
     const { definition: def, entry } = a;
     const log = o.log.child ? o.log.child({ adapter: entry.name }) : o.log;
-    const upstream = createUpstreamClient({ ...resilienceOptions(entry.resilience), ...(o.upstreamEvents ? { events: o.upstreamEvents(entry.name) } : {}) });
+    const upstream = createUpstreamClient({
+      ...resilienceOptions(entry.resilience),
+      ...(o.upstreamEvents ? { events: o.upstreamEvents(entry.name) } : {}),
+    });
     const gv: GroupVersionInfo = { group: def.group, version: def.version, resources: [] };
-    for (const r of def.resources as ResourceDefinition<unknown>[]) {
+    for (const r of def.resources as ResourceDefinition[]) {
       const info = resourceInfo(def.group, def.version, r);
       gv.resources.push(info);
       if (r.mode === 'passthrough') {
@@ -155,7 +163,10 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
         maxSnapshots: 32,
       });
       const id = `${def.group}/${r.plural}`;
-      const pollIntervalMs = parseDuration(entry.pollInterval ?? r.pollInterval ?? '30s', `${entry.name}: pollInterval`);
+      const pollIntervalMs = parseDuration(
+        entry.pollInterval ?? r.pollInterval ?? '30s',
+        `${entry.name}: pollInterval`,
+      );
       const poller = new Poller({
         adapter: entry.name,
         group: def.group,
@@ -172,7 +183,8 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
         log,
         onPoll: (ok, ms, n) => {
           o.metrics?.poll(entry.name, r.plural, ok, ms / 1000, n);
-          if (ok && poller.status.skipped.length > 0) o.metrics?.skipped(entry.name, r.plural, poller.status.skipped.length);
+          if (ok && poller.status.skipped.length > 0)
+            o.metrics?.skipped(entry.name, r.plural, poller.status.skipped.length);
         },
       });
       if (o.metrics) {
@@ -220,7 +232,8 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
     hasGroupVersion: (g, v) => gvSet.has(`${g}/${v}`),
     async reconfigure(adapter, config) {
       const mine = collections.filter((c) => c.adapter === adapter);
-      if (mine.length === 0 && !passthrough.some((p) => p.adapter === adapter)) throw new Error(`no adapter named "${adapter}"`);
+      if (mine.length === 0 && !passthrough.some((p) => p.adapter === adapter))
+        throw new Error(`no adapter named "${adapter}"`);
       for (const p of passthrough) if (p.adapter === adapter) p.pass.config = config;
       for (const c of mine) c.poller.config = config;
       await Promise.all(mine.map((c) => c.poller.pollNow()));
@@ -256,14 +269,15 @@ function fieldGetter(): (e: ObjectEntry, field: string) => string | undefined {
     if (!p) paths.set(field, (p = field.split('.')));
     let v: unknown = e.obj;
     for (const k of p) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
-    return v === undefined || v === null ? undefined : typeof v === 'object' ? undefined : String(v as string);
+    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
   };
 }
 
 /** Maps `adapters[].resilience` (durations as strings) to the policy's options. */
 export function resilienceOptions(r: AdapterEntry['resilience']): Partial<ResilienceOptions> {
   if (!r) return {};
-  const d = (v: string | number | undefined, what: string) => (v === undefined ? undefined : parseDuration(v, `resilience.${what}`));
+  const d = (v: string | number | undefined, what: string) =>
+    v === undefined ? undefined : parseDuration(v, `resilience.${what}`);
   const out: Partial<ResilienceOptions> = {};
   const set = <K extends keyof ResilienceOptions>(k: K, v: ResilienceOptions[K] | undefined) => {
     if (v !== undefined) out[k] = v;

@@ -1,18 +1,28 @@
 import { Type, defineAdapter, defineResource } from '../sdk/index.ts';
-import type { Collection } from './runtime.ts';
+import type { Collection, PassCollection } from './runtime.ts';
 import { rfc3339 } from './poller.ts';
 
 export const SELF_GROUP = 'kubegate.dev';
 
 const AdapterStatus = Type.Object({
   resources: Type.Array(Type.String(), { description: 'Resources this adapter serves, as plural.group.' }),
-  objects: Type.Integer({ description: 'Objects in the local view, all resources together.' }),
-  lastSuccessfulPoll: Type.Optional(Type.String({ format: 'date-time', description: 'When the last poll of any resource succeeded.' })),
+  objects: Type.Optional(
+    Type.Integer({
+      description: 'Objects in the local view, all mirrored resources together (pass-through resources keep none).',
+    }),
+  ),
+  lastSuccessfulPoll: Type.Optional(
+    Type.String({ format: 'date-time', description: 'When the last poll of any resource succeeded.' }),
+  ),
   lastError: Type.Optional(Type.String({ description: 'The last poll error, cleared by a successful poll.' })),
   consecutiveFailures: Type.Integer({ description: 'Polls failed in a row (worst resource).' }),
   breaker: Type.String({ description: 'Circuit breaker state of the upstream policy: closed, half-open or open.' }),
-  upstreamP99Ms: Type.Optional(Type.Number({ description: 'p99 latency of the last 200 upstream calls, in milliseconds.' })),
-  upstreamErrorRate: Type.Optional(Type.Number({ description: 'Share of the last 200 upstream calls that failed (0 to 1).' })),
+  upstreamP99Ms: Type.Optional(
+    Type.Number({ description: 'p99 latency of the last 200 upstream calls, in milliseconds.' }),
+  ),
+  upstreamErrorRate: Type.Optional(
+    Type.Number({ description: 'Share of the last 200 upstream calls that failed (0 to 1).' }),
+  ),
   skippedItems: Type.Integer({ description: 'Malformed upstream items skipped by the last polls.' }),
   pollLeader: Type.Boolean({ description: 'Whether this replica holds the poll lease.' }),
 });
@@ -28,6 +38,7 @@ const AdapterSpec = Type.Object({
  */
 export function createSelfAdapter(source: {
   collections(): Collection[];
+  passthrough(): PassCollection[];
   p99(adapter: string): number | undefined;
   errorRate(adapter: string): number | undefined;
 }) {
@@ -61,8 +72,30 @@ export function createSelfAdapter(source: {
             if (c.info.group === SELF_GROUP) continue;
             by.set(c.adapter, [...(by.get(c.adapter) ?? []), c]);
           }
-          return Promise.resolve(
-            [...by].map(([name, cs]) => {
+          const pass = new Map<string, PassCollection[]>();
+          for (const p of source.passthrough()) pass.set(p.adapter, [...(pass.get(p.adapter) ?? []), p]);
+          const passRows = [...pass].map(([name, ps]) => {
+            const first = ps[0] as PassCollection;
+            const p99 = source.p99(name);
+            const rate = source.errorRate(name);
+            return {
+              name,
+              labels: { 'kubegate.dev/breaker': first.upstream.breakerState(), 'kubegate.dev/mode': 'passthrough' },
+              spec: { group: first.info.group, version: first.info.version },
+              status: {
+                resources: ps.map((p) => `${p.info.plural}.${p.info.group}`),
+                consecutiveFailures: 0,
+                breaker: first.upstream.breakerState(),
+                ...(p99 !== undefined ? { upstreamP99Ms: Math.round(p99 * 10) / 10 } : {}),
+                ...(rate !== undefined ? { upstreamErrorRate: Math.round(rate * 1000) / 1000 } : {}),
+                skippedItems: 0,
+                pollLeader: false,
+              },
+            };
+          });
+          return Promise.resolve([
+            ...passRows,
+            ...[...by].map(([name, cs]) => {
               const first = cs[0] as Collection;
               const success = Math.max(...cs.map((c) => c.poller.status.lastSuccess ?? 0));
               const err = cs.map((c) => c.poller.status.lastError).find(Boolean);
@@ -70,7 +103,7 @@ export function createSelfAdapter(source: {
               const rate = source.errorRate(name);
               return {
                 name,
-                labels: { 'kubegate.dev/breaker': first.upstream.breakerState() },
+                labels: { 'kubegate.dev/breaker': first.upstream.breakerState(), 'kubegate.dev/mode': 'mirror' },
                 spec: { group: first.info.group, version: first.info.version },
                 status: {
                   resources: cs.map((c) => `${c.info.plural}.${c.info.group}`),
@@ -86,7 +119,7 @@ export function createSelfAdapter(source: {
                 },
               };
             }),
-          );
+          ]);
         },
       }),
     ],

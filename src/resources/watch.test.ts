@@ -10,7 +10,11 @@ import { WatchHub, type FrameEncoder, type WatchSink } from './watch.ts';
 
 interface Frame {
   type: string;
-  object: { metadata: { name: string; resourceVersion: string; labels?: Record<string, string> }; status?: { v: number }; code?: number };
+  object: {
+    metadata: { name: string; resourceVersion: string; labels?: Record<string, string> };
+    status?: { v: number };
+    code?: number;
+  };
 }
 
 const encode: FrameEncoder = (type, e, rv) =>
@@ -33,7 +37,11 @@ function sink(limit = Infinity): WatchSink & { frames: () => Frame[]; ended: boo
     },
     // A sink with a limit behaves like a socket that stopped draining after `limit` bytes.
     buffered: () => (queued > limit ? 2 << 20 : 0),
-    frames: () => buf.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Frame),
+    frames: () =>
+      buf
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Frame),
   };
   return s;
 }
@@ -41,7 +49,11 @@ function sink(limit = Infinity): WatchSink & { frames: () => Frame[]; ended: boo
 function world(opts: { maxEvents?: number } = {}) {
   let items: ObjectInput[] = [];
   const resource = defineResource<unknown>({
-    kind: 'Thing', plural: 'things', scope: 'Cluster', mode: 'mirror', schema: {},
+    kind: 'Thing',
+    plural: 'things',
+    scope: 'Cluster',
+    mode: 'mirror',
+    schema: {},
     deleteGuard: { maxDeleteRatio: 1 },
     list: () => Promise.resolve(items),
   });
@@ -50,12 +62,24 @@ function world(opts: { maxEvents?: number } = {}) {
   store.subscribe('c', view.rv, { onEvents: (e) => view.apply(e), onReset: (s) => view.reset(s) });
   const nop = () => undefined;
   const poller = new Poller({
-    adapter: 't', group: 'g.example.com', version: 'v1', collection: 'c', resource, config: {}, intervalMs: 1000,
-    view, store, holder: 'h', leaseTtlMs: 1000, fetch, log: { debug: nop, info: nop, warn: nop, error: nop },
+    adapter: 't',
+    group: 'g.example.com',
+    version: 'v1',
+    collection: 'c',
+    resource,
+    config: {},
+    intervalMs: 1000,
+    view,
+    store,
+    holder: 'h',
+    leaseTtlMs: 1000,
+    fetch,
+    log: { debug: nop, info: nop, warn: nop, error: nop },
   });
   const hub = new WatchHub(view, { bookmarkIntervalMs: 60_000, maxBufferedBytes: 1 << 20, errorFrame });
   return {
-    view, hub,
+    view,
+    hub,
     async set(next: ObjectInput[]) {
       items = next;
       await poller.pollNow();
@@ -88,35 +112,54 @@ describe('watch emulation (property)', () => {
   it('events applied to the starting list give exactly the final state, for every watcher and selector', async () => {
     const names = ['a', 'b', 'c', 'd', 'e', 'f'];
     const upstreamState = fc.array(
-      fc.record({ name: fc.constantFrom(...names), v: fc.integer({ min: 0, max: 3 }), color: fc.constantFrom('red', 'blue') }),
+      fc.record({
+        name: fc.constantFrom(...names),
+        v: fc.integer({ min: 0, max: 3 }),
+        color: fc.constantFrom('red', 'blue'),
+      }),
       { maxLength: 6 },
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(upstreamState, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(8), { maxLength: 4 }), async (steps, starts) => {
-        const w = world();
-        const red = (e: ObjectEntry) => e.obj.metadata.labels?.color === 'red';
-        const watchers: { start: State; sink: ReturnType<typeof sink>; filter?: (e: ObjectEntry) => boolean }[] = [];
-        for (let i = 0; i <= steps.length; i++) {
-          for (const s of starts.filter((x) => x === i)) {
-            const filter = s % 2 === 0 ? red : undefined;
-            const sk = sink();
-            const list = w.view.sorted();
-            w.hub.add({ sink: sk, filter, encode, format: filter ? 'f' : 'j', bookmarks: false, timeoutMs: 60_000 }, [], w.view.rv, false);
-            watchers.push({ start: stateOf(list, filter), sink: sk, ...(filter ? { filter } : {}) });
+      fc.asyncProperty(
+        fc.array(upstreamState, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.nat(8), { maxLength: 4 }),
+        async (steps, starts) => {
+          const w = world();
+          const red = (e: ObjectEntry) => e.obj.metadata.labels?.color === 'red';
+          const watchers: { start: State; sink: ReturnType<typeof sink>; filter?: (e: ObjectEntry) => boolean }[] = [];
+          for (let i = 0; i <= steps.length; i++) {
+            for (const s of starts.filter((x) => x === i)) {
+              const filter = s % 2 === 0 ? red : undefined;
+              const sk = sink();
+              const list = w.view.sorted();
+              w.hub.add(
+                { sink: sk, filter, encode, format: filter ? 'f' : 'j', bookmarks: false, timeoutMs: 60_000 },
+                [],
+                w.view.rv,
+                false,
+              );
+              watchers.push({ start: stateOf(list, filter), sink: sk, ...(filter ? { filter } : {}) });
+            }
+            const step = steps[i];
+            if (!step) continue;
+            const dedup = new Map(step.map((x) => [x.name, x]));
+            await w.set(
+              [...dedup.values()].map((x) => ({
+                name: x.name,
+                labels: { color: x.color },
+                status: { v: x.v, color: x.color },
+              })),
+            );
           }
-          const step = steps[i];
-          if (!step) continue;
-          const dedup = new Map(step.map((x) => [x.name, x]));
-          await w.set([...dedup.values()].map((x) => ({ name: x.name, labels: { color: x.color }, status: { v: x.v, color: x.color } })));
-        }
-        for (const x of watchers) {
-          const frames = x.sink.frames();
-          const rvs = frames.map((f) => Number(f.object.metadata.resourceVersion));
-          expect([...rvs].sort((p, q) => p - q)).toEqual(rvs);
-          expect(applyEvents(x.start, frames)).toEqual(stateOf(w.view.sorted(), x.filter));
-        }
-        w.hub.close();
-      }),
+          for (const x of watchers) {
+            const frames = x.sink.frames();
+            const rvs = frames.map((f) => Number(f.object.metadata.resourceVersion));
+            expect([...rvs].sort((p, q) => p - q)).toEqual(rvs);
+            expect(applyEvents(x.start, frames)).toEqual(stateOf(w.view.sorted(), x.filter));
+          }
+          w.hub.close();
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -127,7 +170,12 @@ describe('watch emulation (property)', () => {
     const old = w.view.rv;
     for (let v = 2; v < 6; v++) await w.set([{ name: 'a', status: { v } }]);
     const sk = sink();
-    w.hub.add({ sink: sk, filter: undefined, encode, format: 'j', bookmarks: false, timeoutMs: 60_000 }, [], old, false);
+    w.hub.add(
+      { sink: sk, filter: undefined, encode, format: 'j', bookmarks: false, timeoutMs: 60_000 },
+      [],
+      old,
+      false,
+    );
     expect(sk.frames()[0]).toMatchObject({ type: 'ERROR', object: { code: 410 } });
     expect(sk.ended).toBe(true);
   });
@@ -152,13 +200,20 @@ describe('watch emulation (property)', () => {
     await w.set([{ name: 'a', labels: { color: 'red' }, status: { v: 0 } }]);
     const sk = sink();
     const red = (e: ObjectEntry) => e.obj.metadata.labels?.color === 'red';
-    w.hub.add({ sink: sk, filter: red, encode, format: 'f', bookmarks: false, timeoutMs: 60_000 }, w.view.sorted(), w.view.rv, false);
+    w.hub.add(
+      { sink: sk, filter: red, encode, format: 'f', bookmarks: false, timeoutMs: 60_000 },
+      w.view.sorted(),
+      w.view.rv,
+      false,
+    );
     await w.set([{ name: 'a', labels: { color: 'blue' }, status: { v: 1 } }]);
     await w.set([{ name: 'a', labels: { color: 'red' }, status: { v: 2 } }]);
     expect(sk.frames().map((f) => f.type)).toEqual(['ADDED', 'DELETED', 'ADDED']);
     // The DELETED carries the last state the watcher could see, stamped with the deletion's version.
     const del = sk.frames()[1];
     expect(del?.object.metadata.labels?.color).toBe('red');
-    expect(Number(del?.object.metadata.resourceVersion)).toBeGreaterThan(Number(sk.frames()[0]?.object.metadata.resourceVersion));
+    expect(Number(del?.object.metadata.resourceVersion)).toBeGreaterThan(
+      Number(sk.frames()[0]?.object.metadata.resourceVersion),
+    );
   });
 });

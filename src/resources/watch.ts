@@ -148,13 +148,19 @@ export class WatchHub {
       return;
     }
     let cache = frameCache.get(ev);
-    if (!cache) frameCache.set(ev, (cache = new Map()));
+    if (!cache) frameCache.set(ev, (cache = new Map<string, Buffer>()));
     let frame = cache.get(w.o.format);
     if (!frame) cache.set(w.o.format, (frame = w.o.encode(ev.type, ev.entry, ev.rv, false)));
     this.write(w, frame, ev.rv);
   }
 
-  private send(w: Watcher, type: EventType | 'BOOKMARK', e: ObjectEntry | undefined, rv: number, initialEnd = false): void {
+  private send(
+    w: Watcher,
+    type: EventType | 'BOOKMARK',
+    e: ObjectEntry | undefined,
+    rv: number,
+    initialEnd = false,
+  ): void {
     // Only Table rows carry column definitions, and only in the watcher's first row event.
     const isRow = type !== 'BOOKMARK';
     const frame = w.o.encode(type, e, rv, w.first && isRow, initialEnd);

@@ -30,7 +30,7 @@ function fail(where: string, msg: string): never {
 export function defineResource<C>(def: MirrorResource<C>): MirrorResource<C>;
 export function defineResource<C>(def: PassThroughResource<C>): PassThroughResource<C>;
 export function defineResource<C>(def: ResourceDefinition<C>): ResourceDefinition<C> {
-  const where = `resource ${String(def.kind)}`;
+  const where = `resource ${JSON.stringify(def.kind)}`;
   if (!KIND.test(def.kind)) fail(where, 'kind must be UpperCamelCase letters and digits, e.g. "Forecast"');
   if (!DNS1123_LABEL.test(def.plural)) fail(where, `plural "${def.plural}" must be a lower-case DNS label`);
   if (def.singular !== undefined && !DNS1123_LABEL.test(def.singular))
@@ -41,7 +41,8 @@ export function defineResource<C>(def: ResourceDefinition<C>): ResourceDefinitio
     if (c === 'all') fail(where, 'categories: "all" is not allowed (it would make `kubectl get all` call upstreams)');
     if (!DNS1123_LABEL.test(c)) fail(where, `categories: "${c}" must be a lower-case DNS label`);
   }
-  if (def.scope !== 'Cluster' && def.scope !== 'Namespaced') fail(where, 'scope must be "Cluster" or "Namespaced"');
+  if ((def.scope as string) !== 'Cluster' && (def.scope as string) !== 'Namespaced')
+    fail(where, 'scope must be "Cluster" or "Namespaced"');
   if (def.mode === 'mirror') {
     if (typeof def.list !== 'function') fail(where, 'list must be a function');
     if (def.pollInterval !== undefined) {
@@ -86,12 +87,13 @@ export function defineResource<C>(def: ResourceDefinition<C>): ResourceDefinitio
  * });
  */
 export function defineAdapter<S extends TObject>(def: AdapterDefinition<S>): AdapterDefinition<S> {
-  const where = `adapter ${String(def.name)}`;
+  const where = `adapter ${JSON.stringify(def.name)}`;
   if (!DNS1123_LABEL.test(def.name)) fail(where, 'name must be a lower-case DNS label, e.g. "weather"');
   if (!DNS1123_SUBDOMAIN.test(def.group) || !def.group.includes('.'))
     fail(where, `group "${def.group}" must be a DNS subdomain with a dot, e.g. "weather.example.com"`);
   if (!VERSION.test(def.version)) fail(where, `version "${def.version}" must look like v1, v1beta1 or v1alpha1`);
-  if (def.config.type !== 'object') fail(where, 'config must be a TypeBox Type.Object(...) schema');
+  if ((def.config as { type?: unknown }).type !== 'object')
+    fail(where, 'config must be a TypeBox Type.Object(...) schema');
   if (def.resources.length === 0) fail(where, 'resources must not be empty (an empty resource list breaks discovery)');
   const plurals = new Set<string>();
   const kinds = new Set<string>();

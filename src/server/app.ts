@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Authenticator, Authorizer } from '../auth/types.ts';
 import { peerCertificateOf } from '../auth/peer.ts';
 import { KubeError, badRequest, notAcceptable, pathNotFound, toStatus } from '../k8s/errors.ts';
@@ -59,8 +59,11 @@ export function buildApp(o: AppOptions): FastifyInstance {
       ...(o.tls.ca ? { ca: o.tls.ca } : {}),
       ...(o.tlsRequestCert ? { requestCert: true, rejectUnauthorized: false } : {}),
     },
-    ...(o.logger && typeof o.logger === 'object' && 'child' in o.logger ? { loggerInstance: o.logger } : { logger: o.logger ?? false }),
-    disableRequestLogging: true,
+    ...(o.logger && typeof o.logger === 'object' && 'child' in o.logger
+      ? { loggerInstance: o.logger }
+      : { logger: o.logger ?? false }),
+    // Per-request logging would cost more than serving a GET; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
     // Kubernetes names may be up to 253 characters and proxied paths are long.
     routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: true },
     return503OnClosing: true,
@@ -75,12 +78,21 @@ export function buildApp(o: AppOptions): FastifyInstance {
   // Requests carry no bodies kubegate reads; accept any content type so write attempts reach the handler and
   // get a proper 405 Status instead of a parser error.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1 << 20 }, (_req, _body, done) => done(null, undefined));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1 << 20 }, (_req, _body, done) =>
+    done(null, undefined),
+  );
 
   app.setErrorHandler((err, _req, reply) => {
     const e = err as { statusCode?: number; message?: string };
     if (!(err instanceof KubeError) && e.statusCode && e.statusCode < 500)
-      return sendStatus(reply, new KubeError(e.statusCode, e.statusCode === 413 ? 'RequestEntityTooLarge' : 'BadRequest', e.message ?? 'bad request'));
+      return sendStatus(
+        reply,
+        new KubeError(
+          e.statusCode,
+          e.statusCode === 413 ? 'RequestEntityTooLarge' : 'BadRequest',
+          e.message ?? 'bad request',
+        ),
+      );
     return sendStatus(reply, err);
   });
   app.setNotFoundHandler((_req, reply) => sendStatus(reply, pathNotFound()));
@@ -102,7 +114,10 @@ export function buildApp(o: AppOptions): FastifyInstance {
       { name: 'store', check: () => (o.store.healthy() ? undefined : 'store unreachable') },
       {
         name: 'poll-started',
-        check: () => (runtime.collections.every((c) => c.poller.status.polls > 0 || c.view.synced) ? undefined : 'first polls pending'),
+        check: () =>
+          runtime.collections.every((c) => c.poller.status.polls > 0 || c.view.synced)
+            ? undefined
+            : 'first polls pending',
       },
     ],
   });
@@ -143,7 +158,11 @@ export function buildApp(o: AppOptions): FastifyInstance {
     throw pathNotFound();
   });
 
-  const sendDoc = (req: FastifyRequest, reply: FastifyReply, doc: { body: Buffer; etag: string; contentType: string }) => {
+  const sendDoc = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    doc: { body: Buffer; etag: string; contentType: string },
+  ) => {
     reply.header('etag', doc.etag).header('vary', 'Accept').header('cache-control', 'public');
     if (req.headers['if-none-match'] === doc.etag) return reply.code(304).send();
     return reply.type(doc.contentType).send(doc.body);
@@ -155,11 +174,17 @@ export function buildApp(o: AppOptions): FastifyInstance {
   app.get('/api/v1/namespaces/:name', async (req, reply) => {
     const { name } = req.params as { name: string };
     await gate(req, { verb: 'get', group: '', version: 'v1', resource: 'namespaces', name });
-    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) throw badRequest(`namespace name "${name}" is not a valid DNS label`);
+    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name))
+      throw badRequest(`namespace name "${name}" is not a valid DNS label`);
     return reply.type(JSON_TYPE).send({
       kind: 'Namespace',
       apiVersion: 'v1',
-      metadata: { name, uid: objectUid('', 'Namespace', undefined, name), resourceVersion: '1', creationTimestamp: '1970-01-01T00:00:00Z' },
+      metadata: {
+        name,
+        uid: objectUid('', 'Namespace', undefined, name),
+        resourceVersion: '1',
+        creationTimestamp: '1970-01-01T00:00:00Z',
+      },
       spec: { finalizers: [] },
       status: { phase: 'Active' },
     });
@@ -168,8 +193,15 @@ export function buildApp(o: AppOptions): FastifyInstance {
   app.get('/apis', async (req, reply) => {
     await nonResource(req);
     const kind = negotiateDiscovery(req.headers.accept);
-    if (!kind) throw notAcceptable('only application/json and aggregated discovery (apidiscovery.k8s.io v2, v2beta1) are served');
-    return sendDoc(req, reply, kind === 'legacy' ? discovery.groupList : kind === 'v2' ? discovery.v2 : discovery.v2beta1);
+    if (!kind)
+      throw notAcceptable(
+        'only application/json and aggregated discovery (apidiscovery.k8s.io v2, v2beta1) are served',
+      );
+    return sendDoc(
+      req,
+      reply,
+      kind === 'legacy' ? discovery.groupList : kind === 'v2' ? discovery.v2 : discovery.v2beta1,
+    );
   });
 
   app.get('/apis/:group', async (req, reply) => {
@@ -189,7 +221,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   });
   app.get('/openapi/v3/*', async (req, reply) => {
     await nonResource(req);
-    const key = ((req.params as { '*': string })['*'] ?? '').replace(/\/$/, '');
+    const key = (req.params as { '*': string })['*'].replace(/\/$/, '');
     const doc = openapi.v3.get(key);
     if (!doc) throw pathNotFound();
     const hash = (req.query as { hash?: string }).hash;

@@ -37,10 +37,10 @@ const errorFrame = (code: number, reason: string, message: string): Buffer =>
   );
 
 /** Creates the store named by the config. */
-export async function createStore(config: KubegateConfig): Promise<Store> {
+export function createStore(config: KubegateConfig): Promise<Store> {
   const type = config.store?.type ?? 'memory';
-  if (type === 'memory') return createMemoryStore();
-  throw new Error(`store.type: "${type}" is not available in this build`);
+  if (type === 'memory') return Promise.resolve(createMemoryStore());
+  return Promise.reject(new Error(`store.type: "${type}" is not available in this build`));
 }
 
 /** Starts kubegate: store, pollers, and the HTTPS server. */
@@ -49,6 +49,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const logger = o.logger ?? createLogger();
   const store = o.store ?? (await createStore(config));
   const w = config.watch ?? {};
+  // Set once the runtime exists; the metrics and the self adapter read it lazily.
+  // eslint-disable-next-line prefer-const
   let created: Runtime | undefined;
   const cols = () => created?.collections ?? [];
   const metrics = createMetrics({
@@ -61,11 +63,18 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         seconds: c.poller.status.lastSuccess === undefined ? undefined : c.poller.status.lastSuccess / 1000,
       })),
   });
-  const self = createSelfAdapter({ collections: cols, p99: (a) => metrics.upstreamP99(a), errorRate: (a) => metrics.upstreamErrorRate(a) });
-  const selfEntry: LoadedAdapter = { entry: { name: 'kubegate', module: '(built in)' }, definition: self as unknown as LoadedAdapter['definition'], config: {} };
+  const self = createSelfAdapter({
+    collections: cols,
+    passthrough: () => created?.passthrough ?? [],
+    p99: (a) => metrics.upstreamP99(a),
+    errorRate: (a) => metrics.upstreamErrorRate(a),
+  });
+  const selfEntry: LoadedAdapter = { entry: { name: 'kubegate', module: '(built in)' }, definition: self, config: {} };
   const runtime = createRuntime([...o.adapters, selfEntry], {
     store,
-    ...(config.store?.leaseTtl !== undefined ? { leaseTtlMs: parseDuration(config.store.leaseTtl, 'store.leaseTtl') } : {}),
+    ...(config.store?.leaseTtl !== undefined
+      ? { leaseTtlMs: parseDuration(config.store.leaseTtl, 'store.leaseTtl') }
+      : {}),
     metrics,
     upstreamEvents: (a) => metrics.upstreamEvents(a),
     log: adapterLogger(logger),

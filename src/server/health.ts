@@ -11,7 +11,11 @@ export interface HealthCheck {
  * `/<endpoint>/<check>`, and 500 with the verbose listing on failure.
  */
 export function registerHealth(app: FastifyInstance, checks: { livez: HealthCheck[]; readyz: HealthCheck[] }): void {
-  const endpoints: Record<string, HealthCheck[]> = { healthz: checks.readyz, livez: checks.livez, readyz: checks.readyz };
+  const endpoints: Record<string, HealthCheck[]> = {
+    healthz: checks.readyz,
+    livez: checks.livez,
+    readyz: checks.readyz,
+  };
   for (const [endpoint, list] of Object.entries(endpoints)) {
     const all = [{ name: 'ping', check: () => undefined }, ...list];
     const handler = (only: string | undefined, query: Record<string, unknown>) => {
@@ -20,7 +24,9 @@ export function registerHealth(app: FastifyInstance, checks: { livez: HealthChec
       if (only && selected.length === 0) return { code: 404, body: `404 page not found\n` };
       const results = selected.map((c) => ({ name: c.name, failure: c.check() }));
       const failed = results.some((r) => r.failure !== undefined);
-      const lines = results.map((r) => (r.failure === undefined ? `[+]${r.name} ok` : `[-]${r.name} failed: reason withheld`));
+      const lines = results.map((r) =>
+        r.failure === undefined ? `[+]${r.name} ok` : `[-]${r.name} failed: reason withheld`,
+      );
       const verbose = query.verbose !== undefined || failed;
       if (!verbose) return { code: 200, body: 'ok' };
       const summary = only ? '' : `${endpoint} check ${failed ? 'failed' : 'passed'}\n`;
@@ -28,7 +34,11 @@ export function registerHealth(app: FastifyInstance, checks: { livez: HealthChec
     };
     app.get(`/${endpoint}`, (req, reply) => {
       const r = handler(undefined, req.query as Record<string, unknown>);
-      return reply.code(r.code).type('text/plain; charset=utf-8').header('x-content-type-options', 'nosniff').send(r.body);
+      return reply
+        .code(r.code)
+        .type('text/plain; charset=utf-8')
+        .header('x-content-type-options', 'nosniff')
+        .send(r.body);
     });
     app.get(`/${endpoint}/:check`, (req, reply) => {
       const r = handler((req.params as { check: string }).check, req.query as Record<string, unknown>);

@@ -12,7 +12,9 @@ const CURSOR = 'pt:';
 function warn(reply: FastifyReply, c: PassCollection, stale: PageResult['stale']): void {
   if (!stale) return;
   const age = Math.round(stale.ageMs / 1000);
-  const text = `${c.adapter}: upstream unavailable (${stale.cause}), serving data from ${age}s ago`.replace(/["\\]/g, "'").slice(0, 256);
+  const text = `${c.adapter}: upstream unavailable (${stale.cause}), serving data from ${age}s ago`
+    .replace(/["\\]/g, "'")
+    .slice(0, 256);
   reply.header('warning', `299 - "${text}"`);
 }
 
@@ -21,7 +23,10 @@ async function upstream<T>(c: PassCollection, f: () => Promise<T>): Promise<T> {
     return await f();
   } catch (err) {
     if (err instanceof KubeError) throw err;
-    throw serviceUnavailable(`${c.adapter}: upstream unavailable for ${c.info.plural}.${c.info.group}: ${err instanceof Error ? err.message : String(err)}`, 5);
+    throw serviceUnavailable(
+      `${c.adapter}: upstream unavailable for ${c.info.plural}.${c.info.group}: ${err instanceof Error ? err.message : String(err)}`,
+      5,
+    );
   }
 }
 
@@ -43,7 +48,9 @@ export async function servePassThrough(
     const { entry, stale } = await upstream(c, () => c.pass.get(namespace, name));
     if (!entry) throw notFound(c.info.plural, c.info.group, name);
     warn(reply, c, stale);
-    return reply.type('application/json').send(format.kind === 'table' ? c.encoder.objectTable(entry, format.version, inc) : entry.json);
+    return reply
+      .type('application/json')
+      .send(format.kind === 'table' ? c.encoder.objectTable(entry, format.version, inc) : entry.json);
   }
   let cursor: string | undefined;
   if (o.continue) {
@@ -51,12 +58,24 @@ export async function servePassThrough(
     cursor = o.continue.key.slice(CURSOR.length);
   }
   const page = await upstream(c, () =>
-    c.pass.listPage({ namespace, limit: o.limit ?? 500, cursor, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector }),
+    c.pass.listPage({
+      namespace,
+      limit: o.limit ?? 500,
+      cursor,
+      labelSelector: o.labelSelector,
+      fieldSelector: o.fieldSelector,
+    }),
   );
   warn(reply, c, page.stale);
   const filter = objectFilter(c, namespace, o);
   const entries = filter ? page.entries.filter(filter) : page.entries;
-  const meta = { resourceVersion: page.rv, ...(page.cursor ? { continue: encodeContinueToken({ rv: page.rv, key: CURSOR + page.cursor }) } : {}) };
-  const body = format.kind === 'table' ? c.encoder.listTable(entries, meta, format.version, inc) : c.encoder.listJson(entries, meta);
+  const meta = {
+    resourceVersion: page.rv,
+    ...(page.cursor ? { continue: encodeContinueToken({ rv: page.rv, key: CURSOR + page.cursor }) } : {}),
+  };
+  const body =
+    format.kind === 'table'
+      ? c.encoder.listTable(entries, meta, format.version, inc)
+      : c.encoder.listJson(entries, meta);
   return reply.type('application/json').send(body);
 }

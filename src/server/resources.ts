@@ -28,15 +28,18 @@ function age(ms: number): string {
 export function staleWarning(c: Collection, now = Date.now()): string | undefined {
   const st = c.poller.status;
   if (!st.lastError || st.lastSuccess === undefined) return undefined;
-  const text = `${c.adapter}: upstream unavailable (${st.lastError}), serving data from ${age(now - st.lastSuccess)} ago`
-    .replace(/["\\]/g, "'")
-    .slice(0, 256);
+  const text =
+    `${c.adapter}: upstream unavailable (${st.lastError}), serving data from ${age(now - st.lastSuccess)} ago`
+      .replace(/["\\]/g, "'")
+      .slice(0, 256);
   return `299 - "${text}"`;
 }
 
 async function ensureData(c: Collection): Promise<void> {
   if (c.view.synced) return;
   await Promise.race([c.poller.ready(), new Promise((r) => setTimeout(r, FIRST_POLL_WAIT_MS).unref())]);
+  // The first poll may have filled the view while we waited (the linter cannot see that).
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
   if (c.view.synced) return;
   const cause = c.poller.status.lastError ?? 'the first poll has not finished';
   throw serviceUnavailable(
@@ -60,7 +63,8 @@ export function createResourceHandler(
     const method = req.method;
     if (rp.resource === '') {
       await gate(req, { verb: requestVerb(method, false, false).toLowerCase(), path: url.split('?')[0] ?? '/' });
-      if (method !== 'GET' && method !== 'HEAD') throw new KubeError(405, 'MethodNotAllowed', `${method} is not supported on the discovery document`);
+      if (method !== 'GET' && method !== 'HEAD')
+        throw new KubeError(405, 'MethodNotAllowed', `${method} is not supported on the discovery document`);
       const doc = discoveryFor(rp.group, rp.version);
       if (!doc) throw pathNotFound();
       return reply.type(JSON_TYPE).send(doc);
@@ -74,7 +78,10 @@ export function createResourceHandler(
       throw pathNotFound();
     if (rp.subresource !== undefined && !(rp.subresource === 'status' && rp.rest === undefined)) throw pathNotFound();
     if (rp.name === '') throw badRequest('resource name may not be empty');
-    const opts: ListOptions = parseListOptions(req.query as Record<string, string | string[] | undefined>, target.supportedFields);
+    const opts: ListOptions = parseListOptions(
+      req.query as Record<string, string | string[] | undefined>,
+      target.supportedFields,
+    );
     const verb = requestVerb(method, rp.name !== undefined, opts.watch);
     const name = rp.name ?? opts.fieldSelector.exactName();
     await gate(req, {
@@ -104,7 +111,10 @@ export function createResourceHandler(
       if (rp.name !== undefined) {
         // Legacy single-object watch path: same as a watch with fieldSelector=metadata.name=<name>.
         const byName = `metadata.name=${escapeFieldValue(rp.name)}`;
-        opts.fieldSelector = parseFieldSelector(opts.fieldSelector.empty ? byName : `${opts.fieldSelector.toString()},${byName}`, target.supportedFields);
+        opts.fieldSelector = parseFieldSelector(
+          opts.fieldSelector.empty ? byName : `${opts.fieldSelector.toString()},${byName}`,
+          target.supportedFields,
+        );
       }
       return serveWatch(c, rp.namespace, opts, format, reply);
     }

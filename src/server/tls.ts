@@ -55,7 +55,10 @@ export async function createSignedCertificate(ca: CertPair, cn: string, o: SignO
     ...(o.ips ?? []).map((ip) => ({ type: 7 as const, ip })),
   ];
   const r = await generate(
-    [{ name: 'commonName', value: cn }, ...(o.organizations ?? []).map((value) => ({ name: 'organizationName', value }))],
+    [
+      { name: 'commonName', value: cn },
+      ...(o.organizations ?? []).map((value) => ({ name: 'organizationName', value })),
+    ],
     {
       keyType: 'ec',
       curve: 'P-256',

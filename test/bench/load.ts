@@ -17,9 +17,15 @@ function percentile(sorted: number[], p: number): number {
  * Closed-loop load over HTTP/2 (as the aggregator connects: many streams on few connections): `concurrency`
  * requests in flight across `sessions` connections for `seconds`. Latencies in milliseconds.
  */
-export async function load(
-  o: { url: string; path: string; ca: string; headers: Record<string, string>; concurrency: number; seconds: number; sessions?: number },
-): Promise<LoadResult> {
+export async function load(o: {
+  url: string;
+  path: string;
+  ca: string;
+  headers: Record<string, string>;
+  concurrency: number;
+  seconds: number;
+  sessions?: number;
+}): Promise<LoadResult> {
   const sessions = Array.from({ length: o.sessions ?? 4 }, () => http2.connect(o.url, { ca: o.ca }));
   const lat: number[] = [];
   let bytes = 0;
@@ -45,11 +51,24 @@ export async function load(
   const seconds = (performance.now() - t0) / 1000;
   for (const s of sessions) s.close();
   lat.sort((a, b) => a - b);
-  return { requests: lat.length, seconds, rps: lat.length / seconds, p50: percentile(lat, 50), p99: percentile(lat, 99), bytes };
+  return {
+    requests: lat.length,
+    seconds,
+    rps: lat.length / seconds,
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+    bytes,
+  };
 }
 
 /** Sequential requests (one at a time): the time one client waits for a big list. */
-export async function timeSequential(o: { url: string; path: string; ca: string; headers: Record<string, string>; count: number }): Promise<{ mean: number; p50: number; bytes: number }> {
+export async function timeSequential(o: {
+  url: string;
+  path: string;
+  ca: string;
+  headers: Record<string, string>;
+  count: number;
+}): Promise<{ mean: number; p50: number; bytes: number }> {
   const s = http2.connect(o.url, { ca: o.ca });
   const lat: number[] = [];
   let bytes = 0;
@@ -74,7 +93,12 @@ export async function timeSequential(o: { url: string; path: string; ca: string;
 }
 
 /** Fetches one body over HTTP/2. */
-export function fetchBody(o: { url: string; path: string; ca: string; headers: Record<string, string> }): Promise<Buffer> {
+export function fetchBody(o: {
+  url: string;
+  path: string;
+  ca: string;
+  headers: Record<string, string>;
+}): Promise<Buffer> {
   const s = http2.connect(o.url, { ca: o.ca });
   return new Promise((resolve, reject) => {
     const req = s.request({ ':path': o.path, ...o.headers });

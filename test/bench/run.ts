@@ -16,21 +16,31 @@ writeFileSync(tlsFile, JSON.stringify(certs.server));
 const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((c) => c.kill()));
 
-async function startServer(args: string[], flags: string[] = []): Promise<{ info: Record<string, unknown>; child: ChildProcess }> {
-  const child = spawn(process.execPath, [...flags, 'test/bench/server.ts', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function startServer(
+  args: string[],
+  flags: string[] = [],
+): Promise<{ info: Record<string, unknown>; child: ChildProcess }> {
+  const child = spawn(process.execPath, [...flags, 'test/bench/server.ts', ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   children.push(child);
-  const rl = createInterface({ input: child.stdout! });
+  const rl = createInterface({ input: child.stdout });
   const line = await new Promise<string>((resolve) => rl.once('line', resolve));
   return { info: JSON.parse(line) as Record<string, unknown>, child };
 }
 
 const H = { authorization: 'Bearer bench-token-0123456789' };
-const TABLE = { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json' };
+const TABLE = {
+  accept:
+    'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json',
+};
 const P = '/apis/bench.kubegate.dev/v1/instances';
 const rows: string[][] = [];
 const report = (name: string, base: string, gw: string, ratio: number, target: string) => {
   rows.push([name, base, gw, ratio.toFixed(2), target]);
-  console.log(`${name.padEnd(34)} baseline ${base.padEnd(22)} kubegate ${gw.padEnd(22)} ratio ${ratio.toFixed(2)} (${target})`);
+  console.log(
+    `${name.padEnd(34)} baseline ${base.padEnd(22)} kubegate ${gw.padEnd(22)} ratio ${ratio.toFixed(2)} (${target})`,
+  );
 };
 
 for (const count of quick ? [500] : [500, 10_000]) {
@@ -38,11 +48,12 @@ for (const count of quick ? [500] : [500, 10_000]) {
   const url = String(gw.info.url);
   const paths: Record<string, { path: string; headers: Record<string, string> }> = {
     get: { path: `${P.replace('/instances', '/namespaces/team-0/instances')}/i-00000000`, headers: H },
-    listJson: { path: `${P}`, headers: H },
+    listJson: { path: P, headers: H },
     listTable: { path: `${P}?limit=500`, headers: { ...H, ...TABLE } },
   };
   const routes: Record<string, string> = {};
-  for (const p of Object.values(paths)) routes[p.path] = (await fetchBody({ url, ca: certs.ca.cert, ...p })).toString('base64');
+  for (const p of Object.values(paths))
+    routes[p.path] = (await fetchBody({ url, ca: certs.ca.cert, ...p })).toString('base64');
   const routesFile = join(dir, `routes-${count}.json`);
   writeFileSync(routesFile, JSON.stringify(routes));
   const base = await startServer(['baseline', tlsFile, routesFile]);
@@ -66,7 +77,13 @@ for (const count of quick ? [500] : [500, 10_000]) {
     const b = await timeSequential({ ...o, url: burl });
     const g = await timeSequential({ ...o, url });
     const label = `LIST ${count} ${kind === 'listJson' ? 'JSON' : 'Table (limit 500)'}`;
-    report(label, `${b.mean.toFixed(2)}ms ${(b.bytes / 1e6).toFixed(1)}MB`, `${g.mean.toFixed(2)}ms`, g.mean / b.mean, kind === 'listJson' && count >= 10_000 ? 'target <= 1.20' : 'time ratio');
+    report(
+      label,
+      `${b.mean.toFixed(2)}ms ${(b.bytes / 1e6).toFixed(1)}MB`,
+      `${g.mean.toFixed(2)}ms`,
+      g.mean / b.mean,
+      kind === 'listJson' && count >= 10_000 ? 'target <= 1.20' : 'time ratio',
+    );
   }
   gw.child.kill();
   base.child.kill();
@@ -87,7 +104,9 @@ if (!quick || process.argv.includes('watch')) {
 if (!quick) {
   const big = await startServer(['gateway', tlsFile, '100000'], ['--expose-gc']);
   const mb = (x: unknown) => `${(Number(x) / 1048576).toFixed(0)} MiB`;
-  console.log(`memory with ${String(big.info.objects)} mirrored objects: rss ${mb(big.info.rss)}, heap ${mb(big.info.heapUsed)}`);
+  console.log(
+    `memory with ${String(big.info.objects)} mirrored objects: rss ${mb(big.info.rss)}, heap ${mb(big.info.heapUsed)}`,
+  );
   big.child.kill();
 }
 process.exit(0);

@@ -15,9 +15,19 @@ if (mode === 'gateway') {
   const loaded = parseConfig(
     JSON.stringify({
       server: { host: '127.0.0.1', port: 0 },
-      auth: { tokens: [{ token: 'bench-token-0123456789', user: 'bench', groups: ['bench'] }], policy: [{ groups: ['bench'], verbs: ['*'], nonResourceURLs: ['*'] }] },
+      auth: {
+        tokens: [{ token: 'bench-token-0123456789', user: 'bench', groups: ['bench'] }],
+        policy: [{ groups: ['bench'], verbs: ['*'], nonResourceURLs: ['*'] }],
+      },
       watch: { maxBufferedBytes: 64 << 20 },
-      adapters: [{ name: 'synthetic', module: './test/bench/synthetic-adapter.ts', config: { count }, ...(process.env.BENCH_POLL ? { pollInterval: process.env.BENCH_POLL } : {}) }],
+      adapters: [
+        {
+          name: 'synthetic',
+          module: './test/bench/synthetic-adapter.ts',
+          config: { count },
+          ...(process.env.BENCH_POLL ? { pollInterval: process.env.BENCH_POLL } : {}),
+        },
+      ],
     }),
   );
   const adapters = await loadAdapters(loaded, process.cwd());
@@ -33,9 +43,9 @@ if (mode === 'gateway') {
   createInterface({ input: process.stdin }).on('line', (cmd) => {
     if (cmd === 'touch') {
       // Changes one object; reports when the change is committed (the watch delay is measured from here).
-      void gw.runtime.reconfigure('synthetic', { count, generation: Date.now() }).then(() =>
-        reply({ event: 'polled', at: performance.timeOrigin + performance.now() }),
-      );
+      void gw.runtime
+        .reconfigure('synthetic', { count, generation: Date.now() })
+        .then(() => reply({ event: 'polled', at: performance.timeOrigin + performance.now() }));
     } else if (cmd === 'mem') {
       globalThis.gc?.();
       const m = process.memoryUsage();

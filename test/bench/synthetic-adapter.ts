@@ -51,8 +51,18 @@ export default defineAdapter({
             labels: { env: i % 3 === 0 ? 'prod' : 'dev', team: `team-${i % 10}`, tier: i % 2 ? 'web' : 'db' },
             annotations: { 'bench.kubegate.dev/source': `https://cloud.example.com/instances/${i}` },
             creationTimestamp: new Date(Date.UTC(2026, 0, 1) + i * 1000),
-            spec: { instanceType: ['m5.large', 'c6g.xlarge', 't3.micro'][i % 3] ?? '', image: `ami-${(i * 7919) % 100000}`, tags: { owner: `user${i % 50}`, cost: `cc-${i % 7}` } },
-            status: { state: i % 11 === 0 ? 'stopped' : 'running', cpu: (i % 8) + 1, memoryMiB: 1024 * ((i % 4) + 1), zone: `eu-west-1${'abc'[i % 3] ?? 'a'}`, launchedAt: new Date(Date.UTC(2026, 0, 1) + i * 1000 + (i === 0 ? gen : 0)).toISOString() },
+            spec: {
+              instanceType: ['m5.large', 'c6g.xlarge', 't3.micro'][i % 3] ?? '',
+              image: `ami-${(i * 7919) % 100000}`,
+              tags: { owner: `user${i % 50}`, cost: `cc-${i % 7}` },
+            },
+            status: {
+              state: i % 11 === 0 ? 'stopped' : 'running',
+              cpu: (i % 8) + 1,
+              memoryMiB: 1024 * ((i % 4) + 1),
+              zone: `eu-west-1${'abc'[i % 3] ?? 'a'}`,
+              launchedAt: new Date(Date.UTC(2026, 0, 1) + i * 1000 + (i === 0 ? gen : 0)).toISOString(),
+            },
           })),
         );
       },

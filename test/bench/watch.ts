@@ -41,7 +41,7 @@ export async function watchBench(o: { watchers: number; protocol: 'h2' | 'http1'
   const onData = (buf: string) => {
     if (expectChange && buf.includes('"MODIFIED"')) got.push(now());
   };
-  const path = `${P}?watch=true&resourceVersion=${'0'}&timeoutSeconds=600`;
+  const path = `${P}?watch=true&resourceVersion=0&timeoutSeconds=600`;
   const closers: (() => void)[] = [];
   const base = await cmd('mem');
   if (o.protocol === 'h2') {

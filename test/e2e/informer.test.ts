@@ -11,7 +11,12 @@ const V = 'v1alpha1';
 let weather: FakeWeather;
 let gw: TestGateway;
 const adapters = (locations = LOCATIONS) => [
-  { name: 'weather', module: './adapters/weather/index.ts', config: { baseUrl: weather.url, locations }, pollInterval: '200ms' },
+  {
+    name: 'weather',
+    module: './adapters/weather/index.ts',
+    config: { baseUrl: weather.url, locations },
+    pollInterval: '200ms',
+  },
 ];
 
 interface Forecast extends k8s.KubernetesObject {
@@ -61,8 +66,10 @@ describe('client-node informer', () => {
     kc.loadFromFile(gw.kubeconfig);
     const api = kc.makeApiClient(k8s.CustomObjectsApi);
     const path = `/apis/${G}/${V}/forecasts`;
-    const inf = k8s.makeInformer<Forecast>(kc, path, () =>
-      api.listClusterCustomObject({ group: G, version: V, plural: 'forecasts' }) as never,
+    const inf = k8s.makeInformer<Forecast>(
+      kc,
+      path,
+      () => api.listClusterCustomObject({ group: G, version: V, plural: 'forecasts' }) as never,
     );
     const log: string[] = [];
     const rvs: number[] = [];

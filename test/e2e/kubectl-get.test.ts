@@ -16,7 +16,12 @@ afterAll(async () => {
   await dev.close();
 });
 
-const rows = (out: string) => out.trim().split('\n').slice(1).map((l) => l.split(/\s{2,}/));
+const rows = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(/\s{2,}/));
 
 describe('kubectl against kubegate dev', () => {
   it('api-resources lists forecasts with short name, kind and category', async () => {
@@ -70,11 +75,19 @@ describe('kubectl against kubegate dev', () => {
 
   it('label selectors: equality and set-based', async () => {
     const fr = await kubectlOk(kc, ['get', 'forecasts', '-l', 'country=FR', '-o', 'name']);
-    expect(fr.trim().split('\n')).toEqual(['forecast.weather.kubegate.dev/lyon', 'forecast.weather.kubegate.dev/paris']);
+    expect(fr.trim().split('\n')).toEqual([
+      'forecast.weather.kubegate.dev/lyon',
+      'forecast.weather.kubegate.dev/paris',
+    ]);
     const set = await kubectlOk(kc, ['get', 'forecasts', '-l', 'country in (FR,DE)', '-o', 'name']);
     expect(set.trim().split('\n')).toHaveLength(4);
     const not = await kubectlOk(kc, ['get', 'forecasts', '-l', 'region!=europe', '-o', 'name']);
-    expect(not.trim().split('\n').map((l) => l.split('/')[1])).toEqual(['new-york', 'tokyo']);
+    expect(
+      not
+        .trim()
+        .split('\n')
+        .map((l) => l.split('/')[1]),
+    ).toEqual(['new-york', 'tokyo']);
   });
 
   it('field selector on metadata.name and on a declared field; others are refused', async () => {
@@ -87,7 +100,12 @@ describe('kubectl against kubegate dev', () => {
 
   it('--chunk-size paginates with continue tokens and returns every object once', async () => {
     const out = await kubectlOk(kc, ['get', 'forecasts', '--chunk-size=2', '-o', 'name', '-v=6']);
-    expect(out.trim().split('\n').filter((l) => l.startsWith('forecast.')).length).toBe(6);
+    expect(
+      out
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('forecast.')).length,
+    ).toBe(6);
     const verbose = await kubectl(kc, ['get', 'forecasts', '--chunk-size=2', '-v=6']);
     expect(verbose.stderr.match(/continue=/g)?.length).toBe(2);
   });

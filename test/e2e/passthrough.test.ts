@@ -12,7 +12,9 @@ const P = '/apis/payments.kubegate.dev/v1alpha1';
 beforeAll(async () => {
   pay = await startFakePayments({ port: 0, charges: 300 });
   gw = await startTestGateway({
-    adapters: [{ name: 'payments', module: './adapters/payments/index.ts', config: { baseUrl: pay.url, apiKey: pay.apiKey } }],
+    adapters: [
+      { name: 'payments', module: './adapters/payments/index.ts', config: { baseUrl: pay.url, apiKey: pay.apiKey } },
+    ],
   });
 });
 afterAll(async () => {
@@ -38,15 +40,23 @@ describe('pass-through charges', () => {
     const one = all.items.find((i) => i.metadata.namespace === 'checkout')!;
     const customer = one.metadata.labels.customer!;
     const before = pay.calls.list;
-    const filtered = JSON.parse(await kubectlOk(gw.kubeconfig, ['get', 'charges', '-n', 'checkout', '-l', `customer=${customer}`, '-o', 'json'])) as ChargeList;
+    const filtered = JSON.parse(
+      await kubectlOk(gw.kubeconfig, ['get', 'charges', '-n', 'checkout', '-l', `customer=${customer}`, '-o', 'json']),
+    ) as ChargeList;
     expect(filtered.items.length).toBeGreaterThan(0);
-    expect(filtered.items.every((i) => i.metadata.namespace === 'checkout' && i.metadata.labels.customer === customer)).toBe(true);
-    expect(filtered.items.length).toBe(all.items.filter((i) => i.metadata.namespace === 'checkout' && i.metadata.labels.customer === customer).length);
+    expect(
+      filtered.items.every((i) => i.metadata.namespace === 'checkout' && i.metadata.labels.customer === customer),
+    ).toBe(true);
+    expect(filtered.items.length).toBe(
+      all.items.filter((i) => i.metadata.namespace === 'checkout' && i.metadata.labels.customer === customer).length,
+    );
     expect(pay.calls.list - before).toBeLessThanOrEqual(2); // pushed down: the upstream filtered by customer
     const yaml = await kubectlOk(gw.kubeconfig, ['get', 'charge', one.metadata.name, '-n', 'checkout', '-o', 'yaml']);
     expect(yaml).toContain(`name: ${one.metadata.name}`);
     const missing = await kubectl(gw.kubeconfig, ['get', 'charge', 'ch-nosuch', '-n', 'checkout']);
-    expect(missing.stderr.trim()).toBe('Error from server (NotFound): charges.payments.kubegate.dev "ch-nosuch" not found');
+    expect(missing.stderr.trim()).toBe(
+      'Error from server (NotFound): charges.payments.kubegate.dev "ch-nosuch" not found',
+    );
   });
 
   it('coalesces 100 concurrent identical lists into one upstream call, then serves the cache', async () => {
@@ -63,7 +73,9 @@ describe('pass-through charges', () => {
   it('continue tokens carry the upstream cursor and garbage ones are a 400', async () => {
     const first = JSON.parse((await gw.get(`${P}/charges?limit=100`)).body) as ChargeList;
     expect(first.metadata.continue).toBeTruthy();
-    const second = JSON.parse((await gw.get(`${P}/charges?limit=100&continue=${encodeURIComponent(first.metadata.continue!)}`)).body) as ChargeList;
+    const second = JSON.parse(
+      (await gw.get(`${P}/charges?limit=100&continue=${encodeURIComponent(first.metadata.continue!)}`)).body,
+    ) as ChargeList;
     expect(second.items[0]?.metadata.name).not.toBe(first.items[0]?.metadata.name);
     const bad = await gw.get(`${P}/charges?limit=100&continue=garbage`);
     expect(bad.status).toBe(400);
@@ -84,7 +96,9 @@ describe('pass-through charges', () => {
     await new Promise((r) => setTimeout(r, 10_500)); // past the 10 s cache TTL
     const stale = await gw.get(path);
     expect(stale.status).toBe(200);
-    expect(stale.headers.get('warning')).toMatch(/^299 - "payments: upstream unavailable \(.*\), serving data from \d+s ago"$/);
+    expect(stale.headers.get('warning')).toMatch(
+      /^299 - "payments: upstream unavailable \(.*\), serving data from \d+s ago"$/,
+    );
     const none = await gw.get(`${P}/namespaces/billing/charges?limit=7`);
     expect(none.status).toBe(503);
     expect(JSON.parse(none.body)).toMatchObject({ kind: 'Status', reason: 'ServiceUnavailable', code: 503 });

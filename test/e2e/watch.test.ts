@@ -63,7 +63,15 @@ describe('kubectl get -w', () => {
   });
 
   it('a name watch sees only that object', async () => {
-    const p = spawn('kubectl', ['--kubeconfig', gw.kubeconfig, 'get', 'forecast', 'paris', '-w', '--output-watch-events']);
+    const p = spawn('kubectl', [
+      '--kubeconfig',
+      gw.kubeconfig,
+      'get',
+      'forecast',
+      'paris',
+      '-w',
+      '--output-watch-events',
+    ]);
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
@@ -103,7 +111,10 @@ describe('watch protocol', () => {
   it('sends ERROR 410 Expired in the stream for a resourceVersion that left the log', async () => {
     const r = await gw.get(`${base}?watch=1&resourceVersion=1&timeoutSeconds=5`);
     expect(r.status).toBe(200);
-    const ev = JSON.parse(r.body.trim().split('\n')[0] ?? '{}') as { type: string; object: { code: number; reason: string; message: string } };
+    const ev = JSON.parse(r.body.trim().split('\n')[0] ?? '{}') as {
+      type: string;
+      object: { code: number; reason: string; message: string };
+    };
     expect(ev.type).toBe('ERROR');
     expect(ev.object).toMatchObject({ code: 410, reason: 'Expired' });
     expect(ev.object.message).toMatch(/^too old resource version: 1 \(\d+\)$/);
@@ -112,7 +123,16 @@ describe('watch protocol', () => {
     const r = await gw.get(
       `${base}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1`,
     );
-    const events = r.body.trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { metadata: { resourceVersion: string; annotations?: Record<string, string> } } });
+    const events = r.body
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            type: string;
+            object: { metadata: { resourceVersion: string; annotations?: Record<string, string> } };
+          },
+      );
     const added = events.filter((e) => e.type === 'ADDED');
     expect(added.length).toBe(6);
     const bm = events.find((e) => e.type === 'BOOKMARK');
@@ -124,7 +144,16 @@ describe('watch protocol', () => {
   it('streams Table rows for kubectl, with column definitions only in the first event', async () => {
     const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
     const r = await gw.get(`${base}?watch=true&timeoutSeconds=1`, { accept });
-    const events = r.body.trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { kind: string; columnDefinitions?: unknown[]; rows: { cells: unknown[] }[] } });
+    const events = r.body
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            type: string;
+            object: { kind: string; columnDefinitions?: unknown[]; rows: { cells: unknown[] }[] };
+          },
+      );
     expect(events).toHaveLength(6);
     expect(events.every((e) => e.object.kind === 'Table' && e.object.rows.length === 1)).toBe(true);
     expect(events[0]?.object.columnDefinitions?.length).toBeGreaterThan(3);
@@ -137,10 +166,25 @@ describe('watch protocol', () => {
       gw.get(`${base}?watch=true&allowWatchBookmarks=true&resourceVersion=${rv}&timeoutSeconds=3`),
       gw.get(`${base}?watch=true&resourceVersion=${rv}&timeoutSeconds=3`),
     ]);
-    const types = (b: string) => b.trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { type: string }).type);
+    const types = (b: string) =>
+      b
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { type: string }).type);
     expect(types(withBm.body)).toContain('BOOKMARK');
     expect(types(without.body)).not.toContain('BOOKMARK');
-    const bm = withBm.body.trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { kind: string; apiVersion: string; metadata: { resourceVersion: string } } }).find((e) => e.type === 'BOOKMARK');
+    const bm = withBm.body
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            type: string;
+            object: { kind: string; apiVersion: string; metadata: { resourceVersion: string } };
+          },
+      )
+      .find((e) => e.type === 'BOOKMARK');
     expect(bm?.object).toMatchObject({ kind: 'Forecast', apiVersion: 'weather.kubegate.dev/v1alpha1' });
     expect(Number(bm?.object.metadata.resourceVersion)).toBeGreaterThanOrEqual(Number(rv));
   });
@@ -153,7 +197,10 @@ describe('watch protocol', () => {
     weather.tick();
     await gw.gateway.runtime.collections[0]?.poller.pollNow();
     const r = await gw.get(`${base}?watch=true&resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=1`);
-    const events = r.body.trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string; resourceVersion: string } } });
+    const events = r.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string; resourceVersion: string } } });
     expect(events.length).toBeGreaterThan(0);
     expect(events.every((e) => e.type === 'MODIFIED')).toBe(true);
     const rvs = events.map((e) => Number(e.object.metadata.resourceVersion));

@@ -21,7 +21,14 @@ beforeAll(async () => {
   weather.freeze();
   set = await startReplicaSet(() => ({
     store: { type: 'redis', redis: { url: 'redis://127.0.0.1:6379', keyPrefix: PREFIX }, leaseTtl: '2s' },
-    adapters: [{ name: 'weather', module: './adapters/weather/index.ts', pollInterval: '500ms', config: { baseUrl: weather.url, locations: LOCATIONS } }],
+    adapters: [
+      {
+        name: 'weather',
+        module: './adapters/weather/index.ts',
+        pollInterval: '500ms',
+        config: { baseUrl: weather.url, locations: LOCATIONS },
+      },
+    ],
   }));
   [a, b, c] = await Promise.all([set.start('a'), set.start('b'), set.start('c')]);
 }, 60_000);
@@ -39,7 +46,9 @@ afterAll(async () => {
 const list = async (r: Replica): Promise<List> => JSON.parse((await r.get(P)).body) as List;
 const leader = async (reps: Replica[]): Promise<Replica | undefined> => {
   for (const r of reps) {
-    const body = JSON.parse((await r.get('/apis/kubegate.dev/v1alpha1/adapters/weather')).body) as { status?: { pollLeader?: boolean } };
+    const body = JSON.parse((await r.get('/apis/kubegate.dev/v1alpha1/adapters/weather')).body) as {
+      status?: { pollLeader?: boolean };
+    };
     if (body.status?.pollLeader) return r;
   }
   return undefined;
@@ -50,7 +59,10 @@ function watch(r: Replica, rv: string) {
   const s = http2.connect(r.url, { ca: set.certs.ca.cert });
   s.on('error', () => undefined);
   const req = s.request({ ':path': `${P}?watch=true&resourceVersion=${rv}`, authorization: `Bearer ${set.token}` });
-  const events: { type: string; object: { metadata: { name: string; resourceVersion: string }; status?: { temperatureC: number } } }[] = [];
+  const events: {
+    type: string;
+    object: { metadata: { name: string; resourceVersion: string }; status?: { temperatureC: number } };
+  }[] = [];
   let buf = '';
   req.setEncoding('utf8');
   req.on('data', (d: string) => {
@@ -103,7 +115,8 @@ describe('three replicas on one Redis', () => {
       const after = await list(lead!);
       for (const e of w.events) {
         const same = after.items.find((i) => i.metadata.name === e.object.metadata.name);
-        if (same && same.metadata.resourceVersion === e.object.metadata.resourceVersion) expect(same.status).toEqual(e.object.status);
+        if (same && same.metadata.resourceVersion === e.object.metadata.resourceVersion)
+          expect(same.status).toEqual(e.object.status);
       }
       expect((await list(other)).metadata.resourceVersion).toBe(after.metadata.resourceVersion);
     } finally {
@@ -125,7 +138,9 @@ describe('three replicas on one Redis', () => {
       expect(Date.now() - killedAt).toBeLessThan(2000 + 1500);
       // Upstream truth after the change, and the watcher's view built from its start list plus events.
       const truth = new Map<string, number>();
-      const r = await fetch(`${weather.url}/v1/forecast?latitude=${LOCATIONS.map((l) => l.latitude).join(',')}&longitude=${LOCATIONS.map((l) => l.longitude).join(',')}&current=temperature_2m`);
+      const r = await fetch(
+        `${weather.url}/v1/forecast?latitude=${LOCATIONS.map((l) => l.latitude).join(',')}&longitude=${LOCATIONS.map((l) => l.longitude).join(',')}&current=temperature_2m`,
+      );
       const arr = (await r.json()) as { current: { temperature_2m: number } }[];
       LOCATIONS.forEach((l, i) => truth.set(l.name, arr[i]!.current.temperature_2m));
       await eventually(() => {

@@ -74,8 +74,8 @@ export async function startReplicaSet(config: (port: number) => Record<string, u
         env: { ...process.env, KUBEGATE_LOG_LEVEL: 'info' },
       });
       let out = '';
-      proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-      proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+      proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
       const url = `https://127.0.0.1:${port}`;
       const r: Replica = {
         name,
