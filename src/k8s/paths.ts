@@ -44,6 +44,7 @@ export function parseResourcePath(path: string): ResourcePath | undefined {
 }
 
 function safeDecode(s: string): string {
+  if (!s.includes('%')) return s;
   try {
     return decodeURIComponent(s);
   } catch {

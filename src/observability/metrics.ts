@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BreakerState, UpstreamEvents } from '../resilience/fetch.ts';
+import { createRequestMetrics } from './request-metrics.ts';
 
 /**
  * kubegate's Prometheus metrics (`/metrics`). Labels are adapter, resource, verb, code and outcome only —
@@ -119,19 +120,6 @@ export function createMetrics(src: MetricsSources): Metrics {
     labelNames: ['resource', 'type'],
     registers: [registry],
   });
-  const httpRequests = new Counter({
-    name: 'kubegate_http_requests_total',
-    help: 'API requests by verb, resource and code.',
-    labelNames: ['verb', 'resource', 'code'],
-    registers: [registry],
-  });
-  const httpLatency = new Histogram({
-    name: 'kubegate_http_request_duration_seconds',
-    help: 'API request latency (watches: until the stream starts).',
-    labelNames: ['verb', 'resource'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
-    registers: [registry],
-  });
   new Gauge({
     name: 'kubegate_objects',
     help: 'Objects in the local view.',
@@ -163,6 +151,7 @@ export function createMetrics(src: MetricsSources): Metrics {
         if (l.seconds !== undefined) this.set({ adapter: l.adapter, resource: l.resource }, l.seconds);
     },
   });
+  const requests = createRequestMetrics(registry);
   const windows = new Map<string, Window>();
   const win = (a: string): Window => {
     let w = windows.get(a);
@@ -192,10 +181,7 @@ export function createMetrics(src: MetricsSources): Metrics {
     skipped: (adapter, resource, n) => skipped.inc({ adapter, resource }, n),
     staleServe: (adapter, resource) => stale.inc({ adapter, resource }),
     watchEvent: (resource, type, n) => events.inc({ resource, type }, n),
-    http(verb, resource, code, seconds) {
-      httpRequests.inc({ verb, resource, code: String(code) });
-      httpLatency.observe({ verb, resource }, seconds);
-    },
+    http: (verb, resource, code, seconds) => requests.record(verb, resource, code, seconds),
     upstreamP99: (a) => windows.get(a)?.p99(),
     upstreamErrorRate: (a) => windows.get(a)?.errorRate(),
   };

@@ -113,9 +113,7 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
   const holder = o.holder ?? randomUUID();
   const collections: Collection[] = [];
   const groupVersions: GroupVersionInfo[] = [];
-  const index = new Map<string, Collection>();
   const passthrough: PassCollection[] = [];
-  const passIndex = new Map<string, PassCollection>();
   const queryCache = o.queryCache ?? createMemoryQueryCache();
   for (const a of adapters) {
     const { definition: def, entry } = a;
@@ -154,7 +152,6 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
           supportedFields: new Set(['metadata.name', 'metadata.namespace', ...info.fields]),
         };
         passthrough.push(pc);
-        passIndex.set(`${def.group}/${def.version}/${r.plural}`, pc);
         continue;
       }
       const view = new CollectionView({
@@ -217,19 +214,29 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
         supportedFields: new Set(['metadata.name', 'metadata.namespace', ...info.fields]),
       };
       collections.push(c);
-      index.set(`${def.group}/${def.version}/${r.plural}`, c);
     }
     groupVersions.push(gv);
   }
-  const gvSet = new Set(groupVersions.map((g) => `${g.group}/${g.version}`));
+  // Nested maps: a lookup per request without building a key string.
+  const tree = new Map<string, Map<string, { mirror: Map<string, Collection>; pass: Map<string, PassCollection> }>>();
+  const node = (g: string, v: string) => {
+    let vs = tree.get(g);
+    if (!vs) tree.set(g, (vs = new Map()));
+    let n = vs.get(v);
+    if (!n) vs.set(v, (n = { mirror: new Map(), pass: new Map() }));
+    return n;
+  };
+  for (const gv of groupVersions) node(gv.group, gv.version);
+  for (const c of collections) node(c.info.group, c.info.version).mirror.set(c.info.plural, c);
+  for (const p of passthrough) node(p.info.group, p.info.version).pass.set(p.info.plural, p);
   const subscriptions: { close(): void }[] = [];
   return {
     groupVersions,
     collections,
     passthrough,
-    find: (g, v, p) => index.get(`${g}/${v}/${p}`),
-    findPassThrough: (g, v, p) => passIndex.get(`${g}/${v}/${p}`),
-    hasGroupVersion: (g, v) => gvSet.has(`${g}/${v}`),
+    find: (g, v, p) => tree.get(g)?.get(v)?.mirror.get(p),
+    findPassThrough: (g, v, p) => tree.get(g)?.get(v)?.pass.get(p),
+    hasGroupVersion: (g, v) => tree.get(g)?.has(v) ?? false,
     async reconfigure(adapter, config) {
       const mine = collections.filter((c) => c.adapter === adapter);
       if (mine.length === 0 && !passthrough.some((p) => p.adapter === adapter))

@@ -55,6 +55,7 @@ export function createResourceHandler(
   discoveryFor: (g: string, v: string) => Buffer | undefined,
   onStale?: (c: Collection) => void,
 ) {
+  const defaults = new WeakMap<object, ListOptions>();
   return async function handle(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const url = req.url;
     const q = url.indexOf('?');
@@ -78,10 +79,16 @@ export function createResourceHandler(
       throw pathNotFound();
     if (rp.subresource !== undefined && !(rp.subresource === 'status' && rp.rest === undefined)) throw pathNotFound();
     if (rp.name === '') throw badRequest('resource name may not be empty');
-    const opts: ListOptions = parseListOptions(
-      req.query as Record<string, string | string[] | undefined>,
-      target.supportedFields,
-    );
+    // Most GETs carry no query: their default options are parsed once per collection and shared (they are
+    // only ever replaced on watches, which always have a query).
+    let opts: ListOptions;
+    if (q < 0) {
+      const d = defaults.get(target);
+      opts = d ?? parseListOptions({}, target.supportedFields);
+      if (!d) defaults.set(target, opts);
+    } else {
+      opts = parseListOptions(req.query as Record<string, string | string[] | undefined>, target.supportedFields);
+    }
     const verb = requestVerb(method, rp.name !== undefined, opts.watch);
     const name = rp.name ?? opts.fieldSelector.exactName();
     await gate(req, {

@@ -8,6 +8,8 @@ import { loadAdapters } from '../../src/config/adapters.ts';
 import { startGateway } from '../../src/server/gateway.ts';
 
 const [mode, arg1, arg2] = process.argv.slice(2);
+// Exit cleanly on SIGINT so --cpu-prof can write its profile.
+process.on('SIGINT', () => process.exit(0));
 const tls = JSON.parse(readFileSync(arg1 ?? '', 'utf8')) as { cert: string; key: string };
 
 if (mode === 'gateway') {
@@ -17,7 +19,7 @@ if (mode === 'gateway') {
       server: { host: '127.0.0.1', port: 0 },
       auth: {
         tokens: [{ token: 'bench-token-0123456789', user: 'bench', groups: ['bench'] }],
-        policy: [{ groups: ['bench'], verbs: ['*'], nonResourceURLs: ['*'] }],
+        policy: [{ groups: ['bench'], verbs: ['*'], apiGroups: ['*'], resources: ['*'], nonResourceURLs: ['*'] }],
       },
       watch: { maxBufferedBytes: 64 << 20 },
       adapters: [
