@@ -56,6 +56,7 @@ export function createResourceHandler(
   onStale?: (c: Collection) => void,
 ) {
   const defaults = new WeakMap<object, ListOptions>();
+  const bodies = new WeakMap<Collection, Map<string, { rv: number; second: number; body: Buffer }>>();
   return async function handle(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const url = req.url;
     const q = url.indexOf('?');
@@ -138,10 +139,23 @@ export function createResourceHandler(
       ...(sel.continue ? { continue: sel.continue } : {}),
       ...(sel.remainingItemCount !== undefined ? { remainingItemCount: sel.remainingItemCount } : {}),
     };
+    // A whole, unfiltered collection (what informers relist and kubectl gets) is encoded once per version and
+    // reused; Table bodies also once per second, since their ages change with time.
+    const whole = !sel.continue && opts.labelSelector.empty && opts.fieldSelector.empty && !opts.continue && sel.rv === c.view.rv;
+    const key = whole ? `${format.kind === 'table' ? `${format.version}/${inc}` : 'json'}|${rp.namespace ?? ''}|${sel.entries.length}` : '';
+    const second = format.kind === 'table' ? Math.floor(Date.now() / 1000) : 0;
+    const cache = whole ? (bodies.get(c) ?? new Map<string, { rv: number; second: number; body: Buffer }>()) : undefined;
+    if (cache && !bodies.has(c)) bodies.set(c, cache);
+    const hit = cache?.get(key);
+    if (hit && hit.rv === sel.rv && hit.second === second) return reply.type(JSON_TYPE).send(hit.body);
     const body =
       format.kind === 'table'
         ? c.encoder.listTable(sel.entries, meta, format.version, inc)
         : c.encoder.listJson(sel.entries, meta);
+    if (cache) {
+      if (cache.size > 32) cache.clear();
+      cache.set(key, { rv: sel.rv, second, body });
+    }
     return reply.type(JSON_TYPE).send(body);
   };
 }
