@@ -20,7 +20,9 @@ export function parseCertificateBundle(pem: string, field: string): X509Certific
     try {
       out.push(new X509Certificate(b));
     } catch (err) {
-      throw new Error(`${field}: certificate ${i + 1} is not a valid X.509 certificate: ${(err as Error).message}`);
+      throw new Error(`${field}: certificate ${i + 1} is not a valid X.509 certificate: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
   if (out.length === 0) throw new Error(`${field}: no PEM certificate found`);
@@ -66,7 +68,11 @@ function signedBy(child: X509Certificate, parent: X509Certificate): boolean {
  * const r = verifyClientChain(peerChain(cert), roots);
  * if (!r.ok) throw new Error(r.reason);
  */
-export function verifyClientChain(presented: X509Certificate[], roots: X509Certificate[], now = Date.now()): ChainResult {
+export function verifyClientChain(
+  presented: X509Certificate[],
+  roots: X509Certificate[],
+  now = Date.now(),
+): ChainResult {
   const leaf = presented[0];
   if (!leaf) return { ok: false, reason: 'x509: no client certificate' };
   // Like Go, a leaf outside its validity window fails before any chain is looked for.

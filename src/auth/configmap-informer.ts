@@ -72,6 +72,8 @@ export function informAuthenticationConfigMap(client: KubeClient, o: ConfigMapIn
   const collection = `/api/v1/namespaces/${encodeURIComponent(ns)}/configmaps`;
   const selector = `fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`;
   const stop = new AbortController();
+  // A function, not the property: TypeScript would keep `aborted` narrowed across awaits.
+  const stopped = (): boolean => stop.signal.aborted;
 
   let config: AuthenticationConfig = {};
   let rv = '';
@@ -89,11 +91,14 @@ export function informAuthenticationConfigMap(client: KubeClient, o: ConfigMapIn
   const apply = (cm: ConfigMapObject | undefined): void => {
     if (!cm) {
       if (synced || Object.keys(config).length > 0)
-        log.warn(`configmap ${ns}/${name} not found: front-proxy and client-certificate authentication are off until it exists`);
+        log.warn(
+          `configmap ${ns}/${name} not found: front-proxy and client-certificate authentication are off until it exists`,
+        );
       config = {};
     } else {
       const { config: next, problems } = parseAuthenticationConfigMap(cm.data ?? {}, config);
-      for (const p of problems) log.warn(`configmap ${ns}/${name}: ${p.message}; keeping the previous value`, { field: p.field });
+      for (const p of problems)
+        log.warn(`configmap ${ns}/${name}: ${p.message}; keeping the previous value`, { field: p.field });
       config = next;
     }
     o.onChange?.(config);
@@ -101,20 +106,24 @@ export function informAuthenticationConfigMap(client: KubeClient, o: ConfigMapIn
 
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      stop.signal.addEventListener('abort', () => {
+      if (stop.signal.aborted) return resolve();
+      const wake = () => {
         clearTimeout(t);
+        stop.signal.removeEventListener('abort', wake);
         resolve();
-      }, { once: true });
+      };
+      const t = setTimeout(wake, ms);
+      stop.signal.addEventListener('abort', wake, { once: true });
     });
 
   const list = async (): Promise<void> => {
-    const { status, body } = await client.request<{ items?: ConfigMapObject[]; metadata?: { resourceVersion?: string }; message?: string }>(
-      'GET',
-      `${collection}?${selector}`,
-      { timeoutMs: 30_000, signal: stop.signal },
-    );
-    if (status !== 200) throw new Error(`listing configmap ${ns}/${name}: HTTP ${status}${body?.message ? `: ${body.message}` : ''}`);
+    const { status, body } = await client.request<{
+      items?: ConfigMapObject[];
+      metadata?: { resourceVersion?: string };
+      message?: string;
+    }>('GET', `${collection}?${selector}`, { timeoutMs: 30_000, signal: stop.signal });
+    if (status !== 200)
+      throw new Error(`listing configmap ${ns}/${name}: HTTP ${status}${body?.message ? `: ${body.message}` : ''}`);
     apply(body?.items?.find((i) => i.metadata?.name === name));
     rv = body?.metadata?.resourceVersion ?? '';
     lastError = undefined;
@@ -127,7 +136,7 @@ export function informAuthenticationConfigMap(client: KubeClient, o: ConfigMapIn
   /** Watches until the server ends the stream (true: re-watch) or answers 410 (false: relist). Throws on errors. */
   const watch = async (): Promise<boolean> => {
     const t = watchTimeout();
-    let gone = false;
+    const seen = { gone: false };
     const path = `${collection}?${selector}&watch=true&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(rv)}&timeoutSeconds=${t}`;
     const r = await client.stream(
       path,
@@ -140,7 +149,7 @@ export function informAuthenticationConfigMap(client: KubeClient, o: ConfigMapIn
         }
         const obj = e.object;
         if (e.type === 'ERROR') {
-          if (obj?.code === 410) gone = true;
+          if (obj?.code === 410) seen.gone = true;
           else lastError = `watch configmap ${ns}/${name}: ${obj?.message ?? 'error event'}`;
           return;
         }
@@ -155,23 +164,23 @@ export function informAuthenticationConfigMap(client: KubeClient, o: ConfigMapIn
     );
     if (r.status === 410) return false;
     if (r.status !== 200 && r.status !== 0) throw new Error(`watching configmap ${ns}/${name}: HTTP ${r.status}`);
-    return !gone;
+    return !seen.gone;
   };
 
   const run = async (): Promise<void> => {
     let backoff = initialBackoff;
-    while (!stop.signal.aborted) {
+    while (!stopped()) {
       try {
         await list();
         backoff = initialBackoff;
         for (;;) {
           const started = Date.now();
-          if (stop.signal.aborted || !(await watch())) break;
+          if (stopped() || !(await watch())) break;
           // A server that ends watches at once must not make this a busy loop.
-          if (Date.now() - started < 1000) await sleep(initialBackoff);
+          if (!stopped() && Date.now() - started < 1000) await sleep(initialBackoff);
         }
       } catch (err) {
-        if (stop.signal.aborted) break;
+        if (stopped()) break;
         lastError = (err as Error).message;
         log.warn(`authentication configmap: ${lastError}; retrying in ${backoff} ms`);
         await sleep(backoff);

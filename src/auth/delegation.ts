@@ -1,4 +1,9 @@
-import { informAuthenticationConfigMap, SILENT_LOG, type AuthLog, type ConfigMapInformer } from './configmap-informer.ts';
+import {
+  informAuthenticationConfigMap,
+  SILENT_LOG,
+  type AuthLog,
+  type ConfigMapInformer,
+} from './configmap-informer.ts';
 import type { AuthenticationConfig } from './configmap.ts';
 import { createKubeClient, type KubeClient } from './kube-client.ts';
 import { createRequestHeaderAuthenticator } from './requestheader.ts';
@@ -79,10 +84,15 @@ export function createDelegatedAuth(o: DelegatedAuthOptions = {}): DelegatedAuth
     createX509Authenticator(() => informer.current().clientCA, clock),
   ];
   const tr = o.tokenReview === false ? undefined : (o.tokenReview ?? {});
-  const tokenAuth = tr ? createTokenReviewAuthenticator(kubeTokenReviewer(client, tr.timeoutMs), { ...clock, ...tr }) : undefined;
+  const tokenAuth = tr
+    ? createTokenReviewAuthenticator(kubeTokenReviewer(client, tr.timeoutMs), { ...clock, ...tr })
+    : undefined;
   if (tokenAuth) authenticators.push(tokenAuth);
   const az = o.authorization ?? {};
-  const authorizer = createSubjectAccessReviewAuthorizer(kubeSubjectAccessReviewer(client, az.timeoutMs), { ...clock, ...az });
+  const authorizer = createSubjectAccessReviewAuthorizer(kubeSubjectAccessReviewer(client, az.timeoutMs), {
+    ...clock,
+    ...az,
+  });
   return {
     authenticators,
     authorizer,

@@ -4,7 +4,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 
 export interface KubeResponse<T> {
   status: number;
-  body: T;
+  /** The parsed JSON answer; undefined when empty or not JSON. */
+  body: T | undefined;
 }
 
 /**
@@ -53,7 +54,16 @@ interface Material {
 
 /** The TLS material applied to a request; a change (CA rotated, new client cert) builds a new Agent. */
 function tlsKey(o: https.RequestOptions): string {
-  const s = (v: unknown): string => (v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('base64') : String(v));
+  const s = (v: unknown): string =>
+    v === undefined
+      ? ''
+      : Buffer.isBuffer(v)
+        ? v.toString('base64')
+        : Array.isArray(v)
+          ? v.map(s).join(',')
+          : typeof v === 'string' || typeof v === 'boolean'
+            ? String(v)
+            : JSON.stringify(v);
   return [s(o.ca), s(o.cert), s(o.key), s(o.rejectUnauthorized), s(o.servername)].join('|');
 }
 
@@ -64,7 +74,9 @@ async function loadKubeConfig(file: string | undefined): Promise<KubeConfig> {
   if (file) kc.loadFromFile(file);
   else {
     if (!process.env.KUBERNETES_SERVICE_HOST)
-      throw new Error('kubeconfig: not running in a cluster (KUBERNETES_SERVICE_HOST is unset); pass a kubeconfig file');
+      throw new Error(
+        'kubeconfig: not running in a cluster (KUBERNETES_SERVICE_HOST is unset); pass a kubeconfig file',
+      );
     kc.loadFromCluster();
   }
   if (!kc.getCurrentCluster()) throw new Error(`kubeconfig: ${file ?? 'in-cluster config'} has no current cluster`);
@@ -94,7 +106,7 @@ function parseJson(buf: Buffer): unknown {
   try {
     return JSON.parse(buf.toString('utf8'));
   } catch {
-    return buf.toString('utf8').slice(0, 512);
+    return undefined;
   }
 }
 
@@ -148,7 +160,8 @@ export function createKubeClient(o: KubeClientOptions = {}): KubeClient {
         }),
       };
     }
-    const headers: Record<string, string> = { ...opts.headers };
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.headers)) if (typeof v === 'string') headers[k] = v;
     if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
     server = cluster.server.replace(/\/+$/, '');
     return { server: new URL(server), headers, agent: agent.agent };
@@ -211,12 +224,14 @@ export function createKubeClient(o: KubeClientOptions = {}): KubeClient {
       try {
         const res = await send(method, path, body, signal, 'application/json');
         const buf = await readBody(res, maxBody);
-        return { status: res.statusCode ?? 0, body: parseJson(buf) as T };
+        return { status: res.statusCode ?? 0, body: parseJson(buf) as T | undefined };
       } catch (err) {
         if (signal?.aborted) {
           const reason: unknown = signal.reason;
           if (reason instanceof DOMException && reason.name === 'TimeoutError')
-            throw new Error(`${method} ${path}: no answer from the kube-apiserver within ${ro.timeoutMs} ms`, { cause: err });
+            throw new Error(`${method} ${path}: no answer from the kube-apiserver within ${ro.timeoutMs} ms`, {
+              cause: err,
+            });
         }
         throw err;
       }
@@ -235,7 +250,10 @@ export function createKubeClient(o: KubeClientOptions = {}): KubeClient {
         let timer: NodeJS.Timeout | undefined;
         const idle = () => {
           clearTimeout(timer);
-          timer = setTimeout(() => res.destroy(new Error(`watch ${path}: nothing received for ${so.idleTimeoutMs} ms`)), so.idleTimeoutMs);
+          timer = setTimeout(
+            () => res.destroy(new Error(`watch ${path}: nothing received for ${so.idleTimeoutMs} ms`)),
+            so.idleTimeoutMs,
+          );
           timer.unref();
         };
         const done = (err?: Error) => {

@@ -41,11 +41,13 @@ export function peerCertificateOf(raw: RawRequestLike): DetailedPeerCertificate 
 export function peerChain(cert: DetailedPeerCertificate, max = 10): X509Certificate[] {
   const out: X509Certificate[] = [];
   const seen = new Set<DetailedPeerCertificate>();
+  // Node leaves issuerCertificate out (it is not self-referencing) when the sent chain ends below a root.
+  const issuerOf = (x: DetailedPeerCertificate): DetailedPeerCertificate | undefined => x.issuerCertificate;
   let c: DetailedPeerCertificate | undefined = cert;
   while (c && !seen.has(c) && out.length < max && Buffer.isBuffer(c.raw)) {
     seen.add(c);
     out.push(new X509Certificate(c.raw));
-    c = c.issuerCertificate as DetailedPeerCertificate | undefined;
+    c = issuerOf(c);
   }
   return out;
 }

@@ -33,9 +33,11 @@ export interface UserRateLimiter {
  */
 export function createUserRateLimiter(o: UserRateLimitOptions): UserRateLimiter {
   if (!(Number.isFinite(o.rate) && o.rate > 0)) throw new Error(`rate must be a number > 0 (got ${String(o.rate)})`);
-  if (!(Number.isFinite(o.burst) && o.burst >= 1)) throw new Error(`burst must be a number ≥ 1 (got ${String(o.burst)})`);
+  if (!(Number.isFinite(o.burst) && o.burst >= 1))
+    throw new Error(`burst must be a number ≥ 1 (got ${String(o.burst)})`);
   const maxUsers = o.maxUsers ?? 10_000;
-  if (!(Number.isInteger(maxUsers) && maxUsers > 0)) throw new Error(`maxUsers must be a positive integer (got ${String(maxUsers)})`);
+  if (!(Number.isInteger(maxUsers) && maxUsers > 0))
+    throw new Error(`maxUsers must be a positive integer (got ${String(maxUsers)})`);
   const now = o.now ?? (() => performance.now());
   const exempt = o.exemptGroups ?? ['system:masters'];
   const buckets = new Map<string, { tokens: number; last: number }>();

@@ -40,11 +40,13 @@ type Headers = AuthenticationRequest['headers'];
  * stripRequestHeaders(req.headers, STANDARD_REQUEST_HEADERS);
  */
 export function stripRequestHeaders(headers: Headers, names: RequestHeaderNames): void {
-  const exact = new Set([...names.usernameHeaders, ...names.uidHeaders, ...names.groupHeaders].map((h) => h.toLowerCase()));
+  const exact = new Set(
+    [...names.usernameHeaders, ...names.uidHeaders, ...names.groupHeaders].map((h) => h.toLowerCase()),
+  );
   const prefixes = names.extraHeaderPrefixes.map((p) => p.toLowerCase());
   for (const key of Object.keys(headers)) {
     const k = key.toLowerCase();
-    if (exact.has(k) || prefixes.some((p) => k.startsWith(p))) delete headers[key];
+    if (exact.has(k) || prefixes.some((p) => k.startsWith(p))) Reflect.deleteProperty(headers, key);
   }
 }
 

@@ -79,7 +79,7 @@ function canonical(v: unknown): string {
       .sort()
       .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
       .join(',')}}`;
-  return JSON.stringify(v) ?? 'null';
+  return v === undefined ? 'null' : JSON.stringify(v);
 }
 
 export interface SubjectAccessReviewOptions {

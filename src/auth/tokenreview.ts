@@ -43,15 +43,20 @@ export interface TokenReviewAuthenticator extends Authenticator {
  */
 export function kubeTokenReviewer(client: KubeClient, timeoutMs = 10_000): TokenReviewer {
   return async (token, audiences) => {
-    const { status, body } = await client.request<{ status?: TokenReviewStatus; message?: string }>('POST', TOKEN_REVIEW_PATH, {
-      timeoutMs,
-      body: {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenReview',
-        spec: { token, ...(audiences && audiences.length > 0 ? { audiences } : {}) },
+    const { status, body } = await client.request<{ status?: TokenReviewStatus; message?: string }>(
+      'POST',
+      TOKEN_REVIEW_PATH,
+      {
+        timeoutMs,
+        body: {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenReview',
+          spec: { token, ...(audiences && audiences.length > 0 ? { audiences } : {}) },
+        },
       },
-    });
-    if (status < 200 || status > 299) throw new Error(`TokenReview answered ${status}${body?.message ? `: ${body.message}` : ''}`);
+    );
+    if (status < 200 || status > 299)
+      throw new Error(`TokenReview answered ${status}${body?.message ? `: ${body.message}` : ''}`);
     return body?.status ?? {};
   };
 }
@@ -68,7 +73,10 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
  * @example
  * const authn = createTokenReviewAuthenticator(kubeTokenReviewer(kube));
  */
-export function createTokenReviewAuthenticator(review: TokenReviewer, o: TokenReviewOptions = {}): TokenReviewAuthenticator {
+export function createTokenReviewAuthenticator(
+  review: TokenReviewer,
+  o: TokenReviewOptions = {},
+): TokenReviewAuthenticator {
   const ttl = o.cacheTtlMs ?? 10_000;
   const key = randomBytes(32);
   const audiences = o.audiences && o.audiences.length > 0 ? [...o.audiences] : undefined;
@@ -78,10 +86,14 @@ export function createTokenReviewAuthenticator(review: TokenReviewer, o: TokenRe
   });
   const toUser = (s: TokenReviewStatus): UserInfo | string => {
     if (!s.authenticated) return s.error ? `token review: ${s.error}` : 'invalid bearer token';
-    if (audiences && s.audiences && !s.audiences.some((a) => audiences.includes(a))) return 'token audiences do not match';
+    if (audiences && s.audiences && !s.audiences.some((a) => audiences.includes(a)))
+      return 'token audiences do not match';
     const u = s.user ?? {};
     if (!u.username) return 'token review returned no username';
-    const user: UserInfo = { name: u.username, groups: Array.isArray(u.groups) ? u.groups.filter((g) => typeof g === 'string') : [] };
+    const user: UserInfo = {
+      name: u.username,
+      groups: Array.isArray(u.groups) ? u.groups.filter((g) => typeof g === 'string') : [],
+    };
     if (u.uid) user.uid = u.uid;
     if (u.extra && Object.keys(u.extra).length > 0) user.extra = u.extra;
     return user;
@@ -95,7 +107,11 @@ export function createTokenReviewAuthenticator(review: TokenReviewer, o: TokenRe
       const m = BEARER.exec(value);
       if (!m?.[1]) return null;
       const token = m[1];
-      const id = createHmac('sha256', key).update(token).update('\0').update((audiences ?? []).join(',')).digest('base64url');
+      const id = createHmac('sha256', key)
+        .update(token)
+        .update('\0')
+        .update((audiences ?? []).join(','))
+        .digest('base64url');
       const answer = await cache.get(id, async () => ({ value: toUser(await review(token, audiences)), ttlMs: ttl }));
       if (typeof answer === 'string') throw new TokenReviewError(answer);
       delete req.headers.authorization;

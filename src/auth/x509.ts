@@ -45,7 +45,9 @@ export function createX509Authenticator(
       const leaf = chain[0];
       if (!r.ok || !leaf) {
         const id = leaf ? `SN=${leaf.serialNumber}` : 'unknown';
-        return Promise.reject(new ClientCertificateError(`verifying certificate ${id} failed: ${r.ok ? 'empty chain' : r.reason}`));
+        return Promise.reject(
+          new ClientCertificateError(`verifying certificate ${id} failed: ${r.ok ? 'empty chain' : r.reason}`),
+        );
       }
       const { commonName, organizations } = subjectOf(leaf);
       if (!commonName) return Promise.resolve(null);

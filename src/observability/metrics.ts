@@ -23,6 +23,7 @@ export interface MetricsSources {
   objects(): { adapter: string; resource: string; count: number }[];
   watchers(): { resource: string; count: number }[];
   lastSuccess(): { adapter: string; resource: string; seconds: number | undefined }[];
+  leaders(): { adapter: string; resource: string; leader: boolean }[];
 }
 
 const BREAKER: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
@@ -152,6 +153,16 @@ export function createMetrics(src: MetricsSources): Metrics {
     },
   });
   const requests = createRequestMetrics(registry);
+  new Gauge({
+    name: 'kubegate_poll_leader',
+    help: '1 when this replica holds the poll lease of the collection (it is the one calling the upstream).',
+    labelNames: ['adapter', 'resource'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const l of src.leaders()) this.set({ adapter: l.adapter, resource: l.resource }, l.leader ? 1 : 0);
+    },
+  });
   const windows = new Map<string, Window>();
   const win = (a: string): Window => {
     let w = windows.get(a);

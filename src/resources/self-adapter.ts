@@ -24,7 +24,6 @@ const AdapterStatus = Type.Object({
     Type.Number({ description: 'Share of the last 200 upstream calls that failed (0 to 1).' }),
   ),
   skippedItems: Type.Integer({ description: 'Malformed upstream items skipped by the last polls.' }),
-  pollLeader: Type.Boolean({ description: 'Whether this replica holds the poll lease.' }),
 });
 
 const AdapterSpec = Type.Object({
@@ -89,7 +88,6 @@ export function createSelfAdapter(source: {
                 ...(p99 !== undefined ? { upstreamP99Ms: Math.round(p99 * 10) / 10 } : {}),
                 ...(rate !== undefined ? { upstreamErrorRate: Math.round(rate * 1000) / 1000 } : {}),
                 skippedItems: 0,
-                pollLeader: false,
               },
             };
           });
@@ -115,7 +113,6 @@ export function createSelfAdapter(source: {
                   ...(p99 !== undefined ? { upstreamP99Ms: Math.round(p99 * 10) / 10 } : {}),
                   ...(rate !== undefined ? { upstreamErrorRate: Math.round(rate * 1000) / 1000 } : {}),
                   skippedItems: cs.reduce((n, c) => n + c.poller.status.skipped.length, 0),
-                  pollLeader: cs.some((c) => c.poller.status.leader),
                 },
               };
             }),

@@ -30,6 +30,7 @@ export interface AppOptions {
 }
 
 const JSON_TYPE = 'application/json';
+const STORE_GRACE_MS = 30_000;
 const OPEN_PATHS = new Set(['/healthz', '/livez', '/readyz']);
 
 function sendStatus(reply: FastifyReply, err: unknown): FastifyReply {
@@ -116,7 +117,15 @@ export function buildApp(o: AppOptions): FastifyInstance {
   registerHealth(app, {
     livez: [],
     readyz: [
-      { name: 'store', check: () => (o.store.healthy() ? undefined : 'store unreachable') },
+      {
+        // Readiness follows the shared store only after a grace period: replicas keep serving their local
+        // views through a short Redis outage instead of all leaving the Service at once.
+        name: 'store',
+        check: () => {
+          const since = o.store.downSince?.();
+          return since !== undefined && Date.now() - since > STORE_GRACE_MS ? 'store unreachable' : undefined;
+        },
+      },
       {
         name: 'poll-started',
         check: () =>
@@ -239,6 +248,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
     gate,
     (g, v) => discovery.resourceLists.get(`${g}/${v}`)?.body,
     (c) => metrics?.staleServe(c.adapter, c.info.plural),
+    () => o.store.downSince?.(),
   );
   // Metrics are recorded here and in the error handler rather than in an onResponse hook (cheaper per request).
   const handler = metrics

@@ -7,6 +7,10 @@ import { parseDuration } from '../sdk/duration.ts';
 import { createRuntime, type Runtime } from '../resources/runtime.ts';
 import { createStaticPolicyAuthorizer, createStaticTokenAuthenticator } from '../auth/static.ts';
 import { createMemoryStore } from '../store/memory.ts';
+import { createRedisStore } from '../store/redis.ts';
+import { createMemoryQueryCache, type QueryCache } from '../store/query-cache.ts';
+import { createRedisQueryCache } from '../store/redis-query-cache.ts';
+import { Redis } from 'ioredis';
 import type { Store } from '../store/types.ts';
 import { adapterLogger, createLogger } from '../observability/log.ts';
 import { buildApp } from './app.ts';
@@ -37,17 +41,38 @@ const errorFrame = (code: number, reason: string, message: string): Buffer =>
   );
 
 /** Creates the store named by the config. */
-export function createStore(config: KubegateConfig): Promise<Store> {
+export function createStore(config: KubegateConfig, log?: Logger): Promise<Store> {
   const type = config.store?.type ?? 'memory';
   if (type === 'memory') return Promise.resolve(createMemoryStore());
-  return Promise.reject(new Error(`store.type: "${type}" is not available in this build`));
+  const r = config.store?.redis ?? {};
+  return Promise.resolve(
+    createRedisStore({
+      url: process.env.KUBEGATE_REDIS_URL ?? r.url ?? 'redis://127.0.0.1:6379',
+      keyPrefix: r.keyPrefix ?? 'kubegate:',
+      streamMaxLen: config.watch?.maxEvents ?? 10_000,
+      ...(log ? { log: { warn: (msg: string, extra?: Record<string, unknown>) => log.warn(extra ?? {}, msg) } } : {}),
+    }),
+  );
+}
+
+/** The pass-through query cache: in Redis when replicas share one, so they coalesce across processes. */
+function createQueryCache(config: KubegateConfig): { cache: QueryCache; close(): Promise<void> } {
+  if ((config.store?.type ?? 'memory') === 'memory') return { cache: createMemoryQueryCache(), close: () => Promise.resolve() };
+  const r = config.store?.redis ?? {};
+  const client = new Redis(process.env.KUBEGATE_REDIS_URL ?? r.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
+  client.on('error', () => undefined);
+  return {
+    cache: createRedisQueryCache(client, r.keyPrefix ?? 'kubegate:'),
+    close: () => client.quit().then(() => undefined, () => client.disconnect()),
+  };
 }
 
 /** Starts kubegate: store, pollers, and the HTTPS server. */
 export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const { config } = o;
   const logger = o.logger ?? createLogger();
-  const store = o.store ?? (await createStore(config));
+  const store = o.store ?? (await createStore(config, logger));
+  const queryCache = createQueryCache(config);
   const w = config.watch ?? {};
   // Set once the runtime exists; the metrics and the self adapter read it lazily.
   // eslint-disable-next-line prefer-const
@@ -56,6 +81,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const metrics = createMetrics({
     objects: () => cols().map((c) => ({ adapter: c.adapter, resource: c.info.plural, count: c.view.size })),
     watchers: () => cols().map((c) => ({ resource: c.info.plural, count: c.hub.size })),
+    leaders: () => cols().map((c) => ({ adapter: c.adapter, resource: c.info.plural, leader: c.poller.status.leader })),
     lastSuccess: () =>
       cols().map((c) => ({
         adapter: c.adapter,
@@ -72,6 +98,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const selfEntry: LoadedAdapter = { entry: { name: 'kubegate', module: '(built in)' }, definition: self, config: {} };
   const runtime = createRuntime([...o.adapters, selfEntry], {
     store,
+    queryCache: queryCache.cache,
     ...(config.store?.leaseTtl !== undefined
       ? { leaseTtlMs: parseDuration(config.store.leaseTtl, 'store.leaseTtl') }
       : {}),
@@ -121,6 +148,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       await runtime.stop();
       await app.close();
       await store.close();
+      await queryCache.close();
     },
   };
 }

@@ -25,7 +25,11 @@ function age(ms: number): string {
 }
 
 /** The Warning kubectl prints when the data is stale (WIRE.md §7; text truncated like the apiserver). */
-export function staleWarning(c: Collection, now = Date.now()): string | undefined {
+export function staleWarning(c: Collection, now = Date.now(), storeDownSince?: number): string | undefined {
+  if (storeDownSince !== undefined) {
+    // This replica cannot see other replicas' polls: its view is as old as the outage.
+    return `299 - "kubegate: the shared store is unreachable, serving this replica's data from ${age(now - storeDownSince)} ago"`;
+  }
   const st = c.poller.status;
   if (!st.lastError || st.lastSuccess === undefined) return undefined;
   const text =
@@ -54,6 +58,7 @@ export function createResourceHandler(
   gate: Gate,
   discoveryFor: (g: string, v: string) => Buffer | undefined,
   onStale?: (c: Collection) => void,
+  storeDownSince?: () => number | undefined,
 ) {
   const defaults = new WeakMap<object, ListOptions>();
   const bodies = new WeakMap<Collection, Map<string, { rv: number; second: number; body: Buffer }>>();
@@ -109,7 +114,7 @@ export function createResourceHandler(
       return servePassThrough(target as PassCollection, rp.namespace, rp.name, opts, format, reply);
     }
     await ensureData(c);
-    const warning = staleWarning(c);
+    const warning = staleWarning(c, Date.now(), storeDownSince?.());
     if (warning) {
       reply.header('warning', warning);
       onStale?.(c);

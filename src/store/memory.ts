@@ -15,6 +15,7 @@ interface MemoryCollection {
   synced: boolean;
   objects: Map<string, StoredObject>;
   lease: Lease | undefined;
+  leaseUntil: number;
   fence: number;
   subscribers: Set<SubscribeHandlers>;
 }
@@ -41,7 +42,7 @@ export function createMemoryStore(): Store {
   const get = (name: string): MemoryCollection => {
     let c = collections.get(name);
     if (!c) {
-      c = { rv: rvBase(), synced: false, objects: new Map(), lease: undefined, fence: 0, subscribers: new Set() };
+      c = { rv: rvBase(), synced: false, objects: new Map(), lease: undefined, leaseUntil: 0, fence: 0, subscribers: new Set() };
       collections.set(name, c);
     }
     return c;
@@ -53,9 +54,14 @@ export function createMemoryStore(): Store {
       const c = get(collection);
       return Promise.resolve<CollectionSnapshot>({ rv: c.rv, objects: [...c.objects.values()], synced: c.synced });
     },
-    acquireLease(collection, holder) {
+    acquireLease(collection, holder, ttlMs) {
+      // Same semantics as Redis (one holder until it releases or its lease expires), so that two gateways
+      // sharing a memory store in one process (tests) behave like replicas.
       const c = get(collection);
+      const now = Date.now();
+      if (c.lease && c.lease.holder !== holder && c.leaseUntil > now) return Promise.resolve(null);
       if (c.lease?.holder !== holder) c.lease = { fence: ++c.fence, holder };
+      c.leaseUntil = now + ttlMs;
       return Promise.resolve(c.lease);
     },
     releaseLease(collection, lease) {

@@ -67,8 +67,10 @@ export interface Store {
   commit(collection: string, lease: Lease, changes: Change[]): Promise<StoredEvent[]>;
   /** Tail committed events after `afterRv`. */
   subscribe(collection: string, afterRv: number, handlers: SubscribeHandlers): Subscription;
-  /** True while the store is reachable (readiness). */
+  /** True while the store is reachable. */
   healthy(): boolean;
+  /** When the store became unreachable (ms since epoch), if it is now. */
+  downSince?(): number | undefined;
   close(): Promise<void>;
 }
 

@@ -88,7 +88,7 @@ export async function startReplicaSet(config: (port: number) => Record<string, u
           return { status: res.status, body: await res.text(), headers: res.headers as unknown as Headers };
         },
         kill(signal = 'SIGTERM') {
-          if (proc.exitCode !== null) return Promise.resolve();
+          if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
           return new Promise((res) => {
             proc.once('exit', () => res());
             proc.kill(signal);
