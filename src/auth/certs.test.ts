@@ -1,11 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseCertificateBundle, subjectOf, verifyClientChain } from './certs.ts';
+import { createChainVerifier, parseCertificateBundle, peerSubjectOf, subjectOf, verifyClientChain } from './certs.ts';
 import {
   createCA,
   createCertificateWithoutEKU,
   createClientCertificate,
   createIntermediateCA,
+  peerCertificateFromPem,
 } from '../../test/harness/pki.ts';
 import { createSignedCertificate, type CertPair } from '../server/tls.ts';
 
@@ -116,5 +117,57 @@ describe('subjectOf', () => {
   it('reads CN and every O', () => {
     expect(subjectOf(x(leaf))).toEqual({ commonName: 'front-proxy-client', organizations: ['system:masters', 'devs'] });
     expect(subjectOf(x(viaInter))).toEqual({ commonName: 'via-intermediate', organizations: [] });
+  });
+});
+
+describe('createChainVerifier', () => {
+  it('remembers a verified chain, still checking its validity window', () => {
+    const v = createChainVerifier();
+    const roots = [x(ca)];
+    const now = Date.now();
+    const cert = peerCertificateFromPem(leaf.cert);
+    expect(v.verify(cert, roots, now)).toEqual({ ok: true });
+    expect(v.verify(cert, roots, now + 1000)).toEqual({ ok: true });
+    const r = v.verify(cert, roots, now + 400 * 24 * HOUR);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toMatch(/expired/);
+  });
+
+  it('does not reuse results across CA bundles (rotation) or chains', () => {
+    const v = createChainVerifier();
+    const cert = peerCertificateFromPem(leaf.cert);
+    expect(v.verify(cert, [x(other)], Date.now()).ok).toBe(false);
+    expect(v.verify(cert, [x(other), x(ca)], Date.now()).ok).toBe(true);
+    expect(v.verify(peerCertificateFromPem(viaInter.cert), [x(ca)], Date.now()).ok).toBe(false);
+    expect(v.verify(peerCertificateFromPem(viaInter.cert, inter.cert), [x(ca)], Date.now()).ok).toBe(true);
+  });
+
+  it('does not cache a failure that time may cure', async () => {
+    const v = createChainVerifier();
+    const now = Date.now();
+    const future = peerCertificateFromPem(
+      (await createClientCertificate(ca, 'soon', { notBeforeDate: new Date(now + HOUR) })).cert,
+    );
+    const roots = [x(ca)];
+    expect(v.verify(future, roots, now).ok).toBe(false);
+    expect(v.verify(future, roots, now + 2 * HOUR).ok).toBe(true);
+  });
+
+  it('forgets after its TTL', () => {
+    const v = createChainVerifier({ ttlMs: 10 });
+    const roots = [x(ca)];
+    const cert = peerCertificateFromPem(leaf.cert);
+    const now = Date.now();
+    expect(v.verify(cert, roots, now).ok).toBe(true);
+    expect(v.verify(cert, roots, now + 20).ok).toBe(true);
+  });
+});
+
+describe('peerSubjectOf', () => {
+  it("reads CN and O from the handshake's parsed subject", () => {
+    expect(peerSubjectOf(peerCertificateFromPem(leaf.cert))).toEqual({
+      commonName: 'front-proxy-client',
+      organizations: ['system:masters', 'devs'],
+    });
   });
 });

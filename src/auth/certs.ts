@@ -1,4 +1,6 @@
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
+import type { DetailedPeerCertificate } from 'node:tls';
+import { issuerOf, peerChain } from './peer.ts';
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -116,4 +118,74 @@ export function subjectOf(c: X509Certificate): { commonName: string; organizatio
   const subject = c.toLegacyObject().subject as unknown as Record<string, string | string[] | undefined>;
   const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
   return { commonName: list(subject.CN)[0] ?? '', organizations: list(subject.O) };
+}
+
+/** The CN and O entries of a peer certificate as Node parsed them during the handshake (no re-parsing). */
+export function peerSubjectOf(cert: DetailedPeerCertificate): { commonName: string; organizations: string[] } {
+  const subject = (cert.subject as unknown as Record<string, string | string[] | undefined> | undefined) ?? {};
+  const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  return { commonName: list(subject.CN)[0] ?? '', organizations: list(subject.O) };
+}
+
+export type VerifyResult = { ok: true } | { ok: false; reason: string };
+
+export interface ChainVerifier {
+  verify(cert: DetailedPeerCertificate, roots: X509Certificate[], now: number): VerifyResult;
+}
+
+interface VerifiedEntry {
+  result: VerifyResult;
+  /** The window in which every certificate of the chain is valid (ok results only). */
+  from: number;
+  to: number;
+  at: number;
+}
+
+/**
+ * {@link verifyClientChain} with a memory: a front proxy presents the same certificate on every request, and
+ * a signature check costs more than serving a cached GET. Results are kept per CA bundle (a rotated bundle is a
+ * new array, so nothing verified against the old one is reused) and per certificate chain sent, for `ttlMs`;
+ * a cached success still checks the chain's validity window against `now`, and failures that depend on time
+ * are not cached.
+ *
+ * @example
+ * const verifier = createChainVerifier();
+ * const r = verifier.verify(req.peerCertificate(), roots, Date.now());
+ */
+export function createChainVerifier(o: { ttlMs?: number; maxEntries?: number } = {}): ChainVerifier {
+  const ttl = o.ttlMs ?? 60_000;
+  const max = o.maxEntries ?? 1000;
+  const byRoots = new WeakMap<X509Certificate[], Map<string, VerifiedEntry>>();
+  const keyOf = (cert: DetailedPeerCertificate): string => {
+    const parts: string[] = [];
+    const seen = new Set<DetailedPeerCertificate>();
+    let c: DetailedPeerCertificate | undefined = cert;
+    while (c && !seen.has(c) && parts.length < 10) {
+      seen.add(c);
+      // Node computes fingerprint256 during the handshake; certificates made in tests may lack it.
+      parts.push(c.fingerprint256 || createHash('sha256').update(c.raw).digest('base64'));
+      c = issuerOf(c);
+    }
+    return parts.join('/');
+  };
+  return {
+    verify(cert, roots, now) {
+      let entries = byRoots.get(roots);
+      if (!entries) byRoots.set(roots, (entries = new Map<string, VerifiedEntry>()));
+      const key = keyOf(cert);
+      const hit = entries.get(key);
+      if (hit && now - hit.at < ttl && (!hit.result.ok || (now >= hit.from && now <= hit.to))) return hit.result;
+      const r = verifyClientChain(peerChain(cert), roots, now);
+      const timeBound = !r.ok && r.reason.includes('expired or is not yet valid');
+      if (!timeBound) {
+        const chain = r.ok ? r.chain : [];
+        const from = Math.max(...chain.map((c) => c.validFromDate.getTime()));
+        const to = Math.min(...chain.map((c) => c.validToDate.getTime()));
+        entries.delete(key);
+        entries.set(key, { result: r.ok ? { ok: true } : { ok: false, reason: r.reason }, from, to, at: now });
+        if (entries.size > max) entries.delete(entries.keys().next().value as string);
+      }
+      return r.ok ? { ok: true } : { ok: false, reason: r.reason };
+    },
+  };
 }

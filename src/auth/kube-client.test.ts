@@ -23,7 +23,7 @@ describe('createKubeClient', () => {
       '/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication',
     );
     expect(r.status).toBe(200);
-    expect(r.body.kind).toBe('ConfigMap');
+    expect(r.body?.kind).toBe('ConfigMap');
     expect(client.server).toBe(kube.url);
     expect(kube.calls.unauthorized).toBe(0);
     const before = kube.calls.connections;

@@ -11,6 +11,9 @@ function isTlsSocket(s: unknown): s is Pick<TLSSocket, 'getPeerCertificate'> {
   return typeof s === 'object' && s !== null && typeof (s as TLSSocket).getPeerCertificate === 'function';
 }
 
+/** The client certificate per TLS socket (null: none sent); dropped with the socket. */
+const bySocket = new WeakMap<object, DetailedPeerCertificate | null>();
+
 /**
  * The client certificate of the TLS connection a request arrived on, with the chain the client sent
  * (`issuerCertificate` links), or undefined when the client sent none or the request is not over TLS (fastify
@@ -29,9 +32,14 @@ export function peerCertificateOf(raw: RawRequestLike): DetailedPeerCertificate 
   const sessionSocket = raw.stream?.session?.socket;
   const socket = isTlsSocket(sessionSocket) ? sessionSocket : raw.socket;
   if (!isTlsSocket(socket)) return undefined;
+  // One connection carries many requests (keep-alive, HTTP/2 streams); its certificate is read once.
+  const known = bySocket.get(socket);
+  if (known !== undefined) return known ?? undefined;
   const cert = socket.getPeerCertificate(true) as DetailedPeerCertificate | null;
   // Node answers {} (not null) when the client sent no certificate.
-  return cert && Buffer.isBuffer(cert.raw) ? cert : undefined;
+  const found = cert && Buffer.isBuffer(cert.raw) ? cert : undefined;
+  bySocket.set(socket, found ?? null);
+  return found;
 }
 
 /**
@@ -41,8 +49,6 @@ export function peerCertificateOf(raw: RawRequestLike): DetailedPeerCertificate 
 export function peerChain(cert: DetailedPeerCertificate, max = 10): X509Certificate[] {
   const out: X509Certificate[] = [];
   const seen = new Set<DetailedPeerCertificate>();
-  // Node leaves issuerCertificate out (it is not self-referencing) when the sent chain ends below a root.
-  const issuerOf = (x: DetailedPeerCertificate): DetailedPeerCertificate | undefined => x.issuerCertificate;
   let c: DetailedPeerCertificate | undefined = cert;
   while (c && !seen.has(c) && out.length < max && Buffer.isBuffer(c.raw)) {
     seen.add(c);
@@ -50,4 +56,9 @@ export function peerChain(cert: DetailedPeerCertificate, max = 10): X509Certific
     c = issuerOf(c);
   }
   return out;
+}
+
+/** The next certificate of the chain the client sent. Node leaves it out (the types say otherwise) when the chain ends below a root. */
+export function issuerOf(c: DetailedPeerCertificate): DetailedPeerCertificate | undefined {
+  return c.issuerCertificate;
 }

@@ -1,5 +1,4 @@
-import { verifyClientChain, subjectOf } from './certs.ts';
-import { peerChain } from './peer.ts';
+import { createChainVerifier, peerSubjectOf, type ChainVerifier } from './certs.ts';
 import type { AuthenticationRequest, Authenticator, UserInfo } from './types.ts';
 import type { X509Certificate } from 'node:crypto';
 
@@ -121,6 +120,8 @@ export interface RequestHeaderAuthenticatorOptions {
   now?: () => number;
   /** Told why a request's front-proxy headers were not trusted (for a debug log; never carries secrets). */
   onUntrusted?: (reason: string) => void;
+  /** Remembers verified certificates (default: a new one per authenticator). */
+  verifier?: ChainVerifier;
 }
 
 /**
@@ -140,6 +141,7 @@ export function createRequestHeaderAuthenticator(
   o: RequestHeaderAuthenticatorOptions = {},
 ): Authenticator {
   const now = o.now ?? Date.now;
+  const verifier = o.verifier ?? createChainVerifier();
   const untrusted = (reason: string): null => {
     o.onUntrusted?.(reason);
     return null;
@@ -147,9 +149,9 @@ export function createRequestHeaderAuthenticator(
   const trust = (req: AuthenticationRequest, cfg: RequestHeaderConfig): string | undefined => {
     const cert = req.peerCertificate?.();
     if (!cert) return 'no client certificate';
-    const r = verifyClientChain(peerChain(cert), cfg.caCertificates, now());
+    const r = verifier.verify(cert, cfg.caCertificates, now());
     if (!r.ok) return r.reason;
-    const cn = subjectOf(r.chain[0] as X509Certificate).commonName;
+    const cn = peerSubjectOf(cert).commonName;
     if (cfg.allowedNames.length > 0 && !cfg.allowedNames.includes(cn))
       return `x509: subject with cn=${cn} is not in the allowed list`;
     return undefined;

@@ -1,6 +1,5 @@
 import { createHash, type X509Certificate } from 'node:crypto';
-import { subjectOf, verifyClientChain } from './certs.ts';
-import { peerChain } from './peer.ts';
+import { createChainVerifier, peerSubjectOf, type ChainVerifier } from './certs.ts';
 import type { Authenticator, UserInfo } from './types.ts';
 
 /** The extra key the kube-apiserver records a client certificate's fingerprint under. */
@@ -15,6 +14,8 @@ export class ClientCertificateError extends Error {
 export interface X509AuthenticatorOptions {
   /** Clock for certificate validity (tests). */
   now?: () => number;
+  /** Remembers verified certificates (default: a new one per authenticator). */
+  verifier?: ChainVerifier;
 }
 
 /**
@@ -34,24 +35,21 @@ export function createX509Authenticator(
   o: X509AuthenticatorOptions = {},
 ): Authenticator {
   const now = o.now ?? Date.now;
+  const verifier = o.verifier ?? createChainVerifier();
   return {
     authenticate(req) {
       const cas = roots();
       if (!cas || cas.length === 0) return Promise.resolve(null);
       const cert = req.peerCertificate?.();
       if (!cert) return Promise.resolve(null);
-      const chain = peerChain(cert);
-      const r = verifyClientChain(chain, cas, now());
-      const leaf = chain[0];
-      if (!r.ok || !leaf) {
-        const id = leaf ? `SN=${leaf.serialNumber}` : 'unknown';
+      const r = verifier.verify(cert, cas, now());
+      if (!r.ok)
         return Promise.reject(
-          new ClientCertificateError(`verifying certificate ${id} failed: ${r.ok ? 'empty chain' : r.reason}`),
+          new ClientCertificateError(`verifying certificate SN=${cert.serialNumber} failed: ${r.reason}`),
         );
-      }
-      const { commonName, organizations } = subjectOf(leaf);
+      const { commonName, organizations } = peerSubjectOf(cert);
       if (!commonName) return Promise.resolve(null);
-      const fingerprint = createHash('sha256').update(leaf.raw).digest('hex');
+      const fingerprint = createHash('sha256').update(cert.raw).digest('hex');
       const user: UserInfo = {
         name: commonName,
         groups: organizations,
