@@ -57,6 +57,18 @@ export const ConfigSchema = Type.Object(
           tokens: Type.Optional(Type.Array(TokenSchema)),
           policy: Type.Optional(Type.Array(PolicyRuleSchema)),
           anonymous: Type.Optional(Type.Boolean()),
+          kubeconfig: Type.Optional(
+            Type.String({ description: 'aggregated mode: kubeconfig for the kube-apiserver (default: in-cluster)' }),
+          ),
+          rateLimit: Type.Optional(
+            Type.Object(
+              {
+                perSecond: Type.Number({ exclusiveMinimum: 0, description: 'sustained requests per second per user' }),
+                burst: Type.Integer({ minimum: 1, description: 'requests a user may make at once' }),
+              },
+              { additionalProperties: false },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

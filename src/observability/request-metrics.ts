@@ -16,7 +16,9 @@ interface Series {
  * series only when scraped. prom-client's labelled Counter/Histogram hash their label objects on every call,
  * which measured as about a tenth of the cost of serving a cached GET.
  */
-export function createRequestMetrics(registry: Registry): { record(verb: string, resource: string, code: number, seconds: number): void } {
+export function createRequestMetrics(registry: Registry): {
+  record(verb: string, resource: string, code: number, seconds: number): void;
+} {
   const series = new Map<string, Series>();
   const all = () => [...series.values()];
   const counter = {
@@ -29,7 +31,9 @@ export function createRequestMetrics(registry: Registry): { record(verb: string,
       help: counter.help,
       type: 'counter',
       aggregator: 'sum',
-      values: all().flatMap((s) => [...s.count].map(([code, value]) => ({ labels: { verb: s.verb, resource: s.resource, code }, value }))),
+      values: all().flatMap((s) =>
+        [...s.count].map(([code, value]) => ({ labels: { verb: s.verb, resource: s.resource, code }, value })),
+      ),
     }),
     reset: () => series.clear(),
   };
@@ -47,7 +51,11 @@ export function createRequestMetrics(registry: Registry): { record(verb: string,
         const labels = { verb: s.verb, resource: s.resource };
         let acc = 0;
         return [
-          ...BUCKETS.map((le, i) => ({ labels: { ...labels, le }, value: (acc += s.buckets[i] ?? 0), metricName: `${histogram.name}_bucket` })),
+          ...BUCKETS.map((le, i) => ({
+            labels: { ...labels, le },
+            value: (acc += s.buckets[i] ?? 0),
+            metricName: `${histogram.name}_bucket`,
+          })),
           { labels: { ...labels, le: '+Inf' }, value: s.n, metricName: `${histogram.name}_bucket` },
           { labels, value: s.sum, metricName: `${histogram.name}_sum` },
           { labels, value: s.n, metricName: `${histogram.name}_count` },
@@ -62,7 +70,11 @@ export function createRequestMetrics(registry: Registry): { record(verb: string,
     record(verb, resource, code, seconds) {
       const k = resource + ' ' + verb;
       let s = series.get(k);
-      if (!s) series.set(k, (s = { verb, resource, count: new Map(), buckets: new Array<number>(BUCKETS.length).fill(0), sum: 0, n: 0 }));
+      if (!s)
+        series.set(
+          k,
+          (s = { verb, resource, count: new Map(), buckets: new Array<number>(BUCKETS.length).fill(0), sum: 0, n: 0 }),
+        );
       const c = String(code);
       s.count.set(c, (s.count.get(c) ?? 0) + 1);
       let i = 0;

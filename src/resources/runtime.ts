@@ -221,7 +221,8 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
   const tree = new Map<string, Map<string, { mirror: Map<string, Collection>; pass: Map<string, PassCollection> }>>();
   const node = (g: string, v: string) => {
     let vs = tree.get(g);
-    if (!vs) tree.set(g, (vs = new Map()));
+    if (!vs)
+      tree.set(g, (vs = new Map<string, { mirror: Map<string, Collection>; pass: Map<string, PassCollection> }>()));
     let n = vs.get(v);
     if (!n) vs.set(v, (n = { mirror: new Map(), pass: new Map() }));
     return n;

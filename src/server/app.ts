@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Authenticator, Authorizer } from '../auth/types.ts';
 import { peerCertificateOf } from '../auth/peer.ts';
+import type { UserRateLimiter } from '../auth/ratelimit.ts';
 import { KubeError, badRequest, notAcceptable, pathNotFound, toStatus } from '../k8s/errors.ts';
 import { objectUid } from '../resources/identity.ts';
 import { buildDiscoveryDocuments, negotiateDiscovery } from '../k8s/discovery.ts';
@@ -27,6 +28,8 @@ export interface AppOptions {
    * client CA, per authenticator), and give authenticators `req.peerCertificate()`. Delegated mode needs it.
    */
   tlsRequestCert?: boolean;
+  /** Per-user request rate limit (429 with Retry-After over it). */
+  rateLimiter?: UserRateLimiter;
 }
 
 const JSON_TYPE = 'application/json';
@@ -35,7 +38,8 @@ const OPEN_PATHS = new Set(['/healthz', '/livez', '/readyz']);
 
 function sendStatus(reply: FastifyReply, err: unknown): FastifyReply {
   const status = toStatus(err);
-  if (status.code === 500 && !(err instanceof KubeError)) reply.log.error({ err, reqId: reply.request.id, url: reply.request.url.split('?')[0] }, 'unexpected error');
+  if (status.code === 500 && !(err instanceof KubeError))
+    reply.log.error({ err, reqId: reply.request.id, url: reply.request.url.split('?')[0] }, 'unexpected error');
   if (status.details?.retryAfterSeconds) reply.header('retry-after', String(status.details.retryAfterSeconds));
   return reply.code(status.code).type(JSON_TYPE).send(JSON.stringify(status));
 }
@@ -77,7 +81,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   const discovery = buildDiscoveryDocuments(runtime.groupVersions);
   const openapi = buildOpenApiDocuments(runtime.groupVersions);
   const authenticate = createAuthenticate(o.authenticators, o.anonymous ?? false);
-  const gate = createGate(authenticate, o.authorizer);
+  const gate = createGate(authenticate, o.authorizer, o.rateLimiter);
 
   // Requests carry no bodies kubegate reads; accept any content type so write attempts reach the handler and
   // get a proper 405 Status instead of a parser error.
@@ -112,7 +116,6 @@ export function buildApp(o: AppOptions): FastifyInstance {
     app.decorateRequest('peerCertificate', function (this: FastifyRequest) {
       return peerCertificateOf(this.raw);
     });
-
 
   registerHealth(app, {
     livez: [],

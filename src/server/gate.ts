@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { forbidden, serviceUnavailable, unauthorized } from '../k8s/errors.ts';
 import type { Authenticator, Authorizer, RequestAttributes, UserInfo } from '../auth/types.ts';
 import { forbiddenMessage, withAuthenticatedGroup } from '../auth/types.ts';
+import { enforceUserRate, type UserRateLimiter } from '../auth/ratelimit.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,9 +39,18 @@ export function createAuthenticate(authenticators: Authenticator[], anonymous: b
  * The gate every non-health route goes through: authenticate (once per request), then authorize `attrs`.
  * Done in the handler rather than an onRequest hook: a hook costs more per request than the GET it guards.
  */
-export function createGate(authenticate: (req: FastifyRequest) => Promise<UserInfo>, authorizer: Authorizer): Gate {
+export function createGate(
+  authenticate: (req: FastifyRequest) => Promise<UserInfo>,
+  authorizer: Authorizer,
+  limiter?: UserRateLimiter,
+): Gate {
   return async (req, attrs) => {
-    const user = (req.user ??= await authenticate(req));
+    let user = req.user;
+    if (!user) {
+      user = req.user = await authenticate(req);
+      // Per user, once per request: one noisy client cannot use up an upstream's quota for everyone.
+      if (limiter) enforceUserRate(limiter, user);
+    }
     req.kubeAttrs = attrs;
     let allowed: boolean;
     let reason: string | undefined;

@@ -6,6 +6,8 @@ import type { KubegateConfig } from '../config/schema.ts';
 import { parseDuration } from '../sdk/duration.ts';
 import { createRuntime, type Runtime } from '../resources/runtime.ts';
 import { createStaticPolicyAuthorizer, createStaticTokenAuthenticator } from '../auth/static.ts';
+import { createDelegatedAuth } from '../auth/delegation.ts';
+import { createUserRateLimiter } from '../auth/ratelimit.ts';
 import { createMemoryStore } from '../store/memory.ts';
 import { createRedisStore } from '../store/redis.ts';
 import { createMemoryQueryCache, type QueryCache } from '../store/query-cache.ts';
@@ -57,13 +59,20 @@ export function createStore(config: KubegateConfig, log?: Logger): Promise<Store
 
 /** The pass-through query cache: in Redis when replicas share one, so they coalesce across processes. */
 function createQueryCache(config: KubegateConfig): { cache: QueryCache; close(): Promise<void> } {
-  if ((config.store?.type ?? 'memory') === 'memory') return { cache: createMemoryQueryCache(), close: () => Promise.resolve() };
+  if ((config.store?.type ?? 'memory') === 'memory')
+    return { cache: createMemoryQueryCache(), close: () => Promise.resolve() };
   const r = config.store?.redis ?? {};
-  const client = new Redis(process.env.KUBEGATE_REDIS_URL ?? r.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
+  const client = new Redis(process.env.KUBEGATE_REDIS_URL ?? r.url ?? 'redis://127.0.0.1:6379', {
+    maxRetriesPerRequest: 2,
+  });
   client.on('error', () => undefined);
   return {
     cache: createRedisQueryCache(client, r.keyPrefix ?? 'kubegate:'),
-    close: () => client.quit().then(() => undefined, () => client.disconnect()),
+    close: () =>
+      client.quit().then(
+        () => undefined,
+        () => client.disconnect(),
+      ),
   };
 }
 
@@ -120,11 +129,33 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     if (!token) throw new Error(`auth.tokens: the token of user "${t.user}" is empty (token or tokenEnv)`);
     return { token, user: t.user, ...(t.uid ? { uid: t.uid } : {}), ...(t.groups ? { groups: t.groups } : {}) };
   });
+  // Aggregated: the kube-apiserver authenticates (front proxy, client certs, TokenReview) and authorizes
+  // (SubjectAccessReview); static tokens still work beside it for break-glass access. Standalone: the config.
+  const delegated =
+    config.mode === 'aggregated'
+      ? createDelegatedAuth({
+          ...(auth.kubeconfig ? { kubeconfig: auth.kubeconfig } : {}),
+          log: {
+            warn: (msg: string, extra?: Record<string, unknown>) => logger.warn(extra ?? {}, msg),
+            info: (msg: string, extra?: Record<string, unknown>) => logger.info(extra ?? {}, msg),
+          },
+        })
+      : undefined;
+  if (delegated) {
+    await Promise.race([delegated.ready, new Promise((r) => setTimeout(r, 10_000).unref())]);
+  }
   const app = buildApp({
     runtime,
     store,
-    authenticators: [createStaticTokenAuthenticator(tokens)],
-    authorizer: createStaticPolicyAuthorizer(auth.policy ?? []),
+    authenticators: [
+      ...(delegated?.authenticators ?? []),
+      ...(tokens.length > 0 || !delegated ? [createStaticTokenAuthenticator(tokens)] : []),
+    ],
+    authorizer: delegated?.authorizer ?? createStaticPolicyAuthorizer(auth.policy ?? []),
+    tlsRequestCert: delegated !== undefined,
+    ...(auth.rateLimit
+      ? { rateLimiter: createUserRateLimiter({ rate: auth.rateLimit.perSecond, burst: auth.rateLimit.burst }) }
+      : {}),
     anonymous: auth.anonymous ?? false,
     tls: o.tls,
     logger,
@@ -149,6 +180,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       await app.close();
       await store.close();
       await queryCache.close();
+      await delegated?.close();
     },
   };
 }

@@ -69,7 +69,8 @@ export function createResourceHandler(
     if (!rp || !runtime.hasGroupVersion(rp.group, rp.version)) throw pathNotFound();
     const method = req.method;
     if (rp.resource === '') {
-      await gate(req, { verb: requestVerb(method, false, false).toLowerCase(), path: url.split('?')[0] ?? '/' });
+      // Discovery is a non-resource request: its verb is the lower-cased method (system:discovery grants get).
+      await gate(req, { verb: method.toLowerCase(), path: url.split('?')[0] ?? '/' });
       if (method !== 'GET' && method !== 'HEAD')
         throw new KubeError(405, 'MethodNotAllowed', `${method} is not supported on the discovery document`);
       const doc = discoveryFor(rp.group, rp.version);
@@ -146,10 +147,15 @@ export function createResourceHandler(
     };
     // A whole, unfiltered collection (what informers relist and kubectl gets) is encoded once per version and
     // reused; Table bodies also once per second, since their ages change with time.
-    const whole = !sel.continue && opts.labelSelector.empty && opts.fieldSelector.empty && !opts.continue && sel.rv === c.view.rv;
-    const key = whole ? `${format.kind === 'table' ? `${format.version}/${inc}` : 'json'}|${rp.namespace ?? ''}|${sel.entries.length}` : '';
+    const whole =
+      !sel.continue && opts.labelSelector.empty && opts.fieldSelector.empty && !opts.continue && sel.rv === c.view.rv;
+    const key = whole
+      ? `${format.kind === 'table' ? `${format.version}/${inc}` : 'json'}|${rp.namespace ?? ''}|${sel.entries.length}`
+      : '';
     const second = format.kind === 'table' ? Math.floor(Date.now() / 1000) : 0;
-    const cache = whole ? (bodies.get(c) ?? new Map<string, { rv: number; second: number; body: Buffer }>()) : undefined;
+    const cache = whole
+      ? (bodies.get(c) ?? new Map<string, { rv: number; second: number; body: Buffer }>())
+      : undefined;
     if (cache && !bodies.has(c)) bodies.set(c, cache);
     const hit = cache?.get(key);
     if (hit && hit.rv === sel.rv && hit.second === second) return reply.type(JSON_TYPE).send(hit.body);

@@ -64,7 +64,9 @@ function contract(name: string, make: () => Store) {
       const c = col();
       const snap = await s.load(c);
       const got: StoredEvent[][] = [[], []];
-      const subs = [0, 1].map((i) => s.subscribe(c, snap.rv, { onEvents: (e) => got[i]!.push(...e), onReset: () => undefined }));
+      const subs = [0, 1].map((i) =>
+        s.subscribe(c, snap.rv, { onEvents: (e) => got[i]!.push(...e), onReset: () => undefined }),
+      );
       const lease = (await s.acquireLease(c, 'a', 5000))!;
       for (let v = 1; v <= 5; v++) await s.commit(c, lease, [change(v === 1 ? 'ADDED' : 'MODIFIED', 'x', v)]);
       await until(() => got[0]!.length === 5 && got[1]!.length === 5);

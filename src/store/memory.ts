@@ -42,7 +42,15 @@ export function createMemoryStore(): Store {
   const get = (name: string): MemoryCollection => {
     let c = collections.get(name);
     if (!c) {
-      c = { rv: rvBase(), synced: false, objects: new Map(), lease: undefined, leaseUntil: 0, fence: 0, subscribers: new Set() };
+      c = {
+        rv: rvBase(),
+        synced: false,
+        objects: new Map(),
+        lease: undefined,
+        leaseUntil: 0,
+        fence: 0,
+        subscribers: new Set(),
+      };
       collections.set(name, c);
     }
     return c;

@@ -1,5 +1,14 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import type { CollectionSnapshot, EventType, Lease, Store, StoredEvent, StoredObject, SubscribeHandlers, Subscription } from './types.ts';
+import type {
+  CollectionSnapshot,
+  EventType,
+  Lease,
+  Store,
+  StoredEvent,
+  StoredObject,
+  SubscribeHandlers,
+  Subscription,
+} from './types.ts';
 import { FencedError } from './types.ts';
 import { ACQUIRE_LEASE, COMMIT, ENSURE_COUNTER, LOAD, RELEASE_LEASE } from './redis-scripts.ts';
 
@@ -55,10 +64,17 @@ export function createRedisStore(o: RedisStoreOptions = {}): Store & { downSince
   });
   const keys = (c: string) => {
     const t = `${prefix}{${c}}`;
-    return { rv: `${t}:rv`, obj: `${t}:obj`, stream: `${t}:stream`, lease: `${t}:lease`, fence: `${t}:fence`, synced: `${t}:synced` };
+    return {
+      rv: `${t}:rv`,
+      obj: `${t}:obj`,
+      stream: `${t}:stream`,
+      lease: `${t}:lease`,
+      fence: `${t}:fence`,
+      synced: `${t}:synced`,
+    };
   };
   const run = (script: string, keyList: string[], args: string[]) =>
-    client.eval(script, keyList.length, ...keyList, ...args) as Promise<unknown>;
+    client.eval(script, keyList.length, ...keyList, ...args);
 
   async function load(collection: string): Promise<CollectionSnapshot> {
     const k = keys(collection);
@@ -87,9 +103,14 @@ export function createRedisStore(o: RedisStoreOptions = {}): Store & { downSince
       const payload = JSON.stringify(changes.map((c) => ({ t: c.type, k: c.key, h: c.hash, b: c.body })));
       let r: string[];
       try {
-        r = (await run(COMMIT, [k.lease, k.rv, k.obj, k.stream, k.synced], [lease.holder, String(lease.fence), rvBase(), maxLen, payload])) as string[];
+        r = (await run(
+          COMMIT,
+          [k.lease, k.rv, k.obj, k.stream, k.synced],
+          [lease.holder, String(lease.fence), rvBase(), maxLen, payload],
+        )) as string[];
       } catch (err) {
-        if (err instanceof Error && err.message.includes('FENCED')) throw new FencedError(`lease on ${collection} was taken over`);
+        if (err instanceof Error && err.message.includes('FENCED'))
+          throw new FencedError(`lease on ${collection} was taken over`);
         throw err;
       }
       const events: StoredEvent[] = [];
@@ -103,7 +124,9 @@ export function createRedisStore(o: RedisStoreOptions = {}): Store & { downSince
       const k = keys(collection);
       const reader = client.duplicate({ maxRetriesPerRequest: null });
       reader.on('error', () => undefined);
-      let closed = false;
+      // An object, not a `let`: it changes while the loop awaits (and the linter cannot see that).
+      const state = { closed: false };
+      const isClosed = () => state.closed;
       let last = afterRv;
       const reset = async () => {
         const snap = await load(collection);
@@ -113,19 +136,22 @@ export function createRedisStore(o: RedisStoreOptions = {}): Store & { downSince
       const loop = async () => {
         // A subscriber behind the stream's start (trimmed) or ahead of a flushed Redis must start over.
         let checked = false;
-        while (!closed) {
+        while (!state.closed) {
           try {
             if (!checked) {
               const first = (await reader.xrange(k.stream, '-', '+', 'COUNT', 1)) as [string, string[]][];
               const firstRv = first[0] ? Number(first[0][0].split('-')[0]) : undefined;
               const current = Number(await reader.eval(ENSURE_COUNTER, 1, k.rv, rvBase()));
-              if ((firstRv !== undefined && firstRv > last + 1) || current < last || (firstRv === undefined && current > last)) await reset();
+              if (
+                (firstRv !== undefined && firstRv > last + 1) ||
+                current < last ||
+                (firstRv === undefined && current > last)
+              )
+                await reset();
               checked = true;
             }
-            const res = (await reader.xread('COUNT', 1000, 'BLOCK', 2000, 'STREAMS', k.stream, `${last}-0`)) as
-              | [string, [string, string[]][]][]
-              | null;
-            if (closed || !res) continue;
+            const res = await reader.xread('COUNT', 1000, 'BLOCK', 2000, 'STREAMS', k.stream, `${last}-0`);
+            if (isClosed() || !res) continue;
             const events: StoredEvent[] = [];
             for (const [id, fields] of res[0]?.[1] ?? []) {
               const rv = Number(id.split('-')[0]);
@@ -142,15 +168,18 @@ export function createRedisStore(o: RedisStoreOptions = {}): Store & { downSince
             }
             if (events.length > 0) handlers.onEvents(events);
           } catch (err) {
-            if (closed) break;
+            if (isClosed()) break;
             checked = false; // after an outage, check for gaps again
-            o.log?.warn('redis stream tail interrupted; retrying', { collection, err: err instanceof Error ? err.message : String(err) });
+            o.log?.warn('redis stream tail interrupted; retrying', {
+              collection,
+              err: err instanceof Error ? err.message : String(err),
+            });
             await sleep(500);
           }
         }
       };
       const stop = () => {
-        closed = true;
+        state.closed = true;
         reader.disconnect();
       };
       tails.add(stop);

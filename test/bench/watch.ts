@@ -38,8 +38,18 @@ export async function watchBench(o: { watchers: number; protocol: 'h2' | 'http1'
   const got: number[] = [];
   let expectChange = false;
   let opened = 0;
-  const onData = (buf: string) => {
-    if (expectChange && buf.includes('"MODIFIED"')) got.push(now());
+  // Per stream: the end of the previous chunk, so a frame split across chunks is still seen.
+  const watcher = () => {
+    let tail = '';
+    let seen = false;
+    return (buf: string) => {
+      const text = tail + buf;
+      tail = text.slice(-16);
+      if (expectChange && !seen && text.includes('"MODIFIED"')) {
+        seen = true;
+        got.push(now());
+      }
+    };
   };
   const path = `${P}?watch=true&resourceVersion=0&timeoutSeconds=600`;
   const closers: (() => void)[] = [];
@@ -54,7 +64,7 @@ export async function watchBench(o: { watchers: number; protocol: 'h2' | 'http1'
         const req = session.request({ ':path': path, authorization: AUTH });
         req.setEncoding('utf8');
         req.on('response', () => opened++);
-        req.on('data', onData);
+        req.on('data', watcher());
         req.on('error', () => undefined);
       }
     }
@@ -65,7 +75,7 @@ export async function watchBench(o: { watchers: number; protocol: 'h2' | 'http1'
       const req = https.request(url + path, { agent, headers: { authorization: AUTH } }, (res) => {
         opened++;
         res.setEncoding('utf8');
-        res.on('data', onData);
+        res.on('data', watcher());
       });
       req.on('error', () => undefined);
       req.end();

@@ -27,7 +27,9 @@ const freePort = () =>
   });
 
 async function startRedis(): Promise<void> {
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
   const { Redis } = await import('ioredis');
   const end = Date.now() + 10_000;
   for (;;) {
@@ -55,8 +57,17 @@ beforeAll(async () => {
   set = await startReplicaSet(() => ({
     store: { type: 'redis', redis: { url: `redis://127.0.0.1:${port}`, keyPrefix: 'kg:' }, leaseTtl: '2s' },
     adapters: [
-      { name: 'weather', module: resolve(import.meta.dirname, '../../adapters/weather/index.ts'), pollInterval: '500ms', config: { baseUrl: weather.url, locations: LOCATIONS } },
-      { name: 'payments', module: resolve(import.meta.dirname, '../../adapters/payments/index.ts'), config: { baseUrl: pay.url, apiKey: pay.apiKey } },
+      {
+        name: 'weather',
+        module: resolve(import.meta.dirname, '../../adapters/weather/index.ts'),
+        pollInterval: '500ms',
+        config: { baseUrl: weather.url, locations: LOCATIONS },
+      },
+      {
+        name: 'payments',
+        module: resolve(import.meta.dirname, '../../adapters/payments/index.ts'),
+        config: { baseUrl: pay.url, apiKey: pay.apiKey },
+      },
     ],
   }));
   [a, b, c] = await Promise.all([set.start('a'), set.start('b'), set.start('c')]);
@@ -70,7 +81,9 @@ afterAll(async () => {
 });
 
 async function truth(): Promise<Map<string, number>> {
-  const r = await fetch(`${weather.url}/v1/forecast?latitude=${LOCATIONS.map((l) => l.latitude).join(',')}&longitude=${LOCATIONS.map((l) => l.longitude).join(',')}&current=temperature_2m`);
+  const r = await fetch(
+    `${weather.url}/v1/forecast?latitude=${LOCATIONS.map((l) => l.latitude).join(',')}&longitude=${LOCATIONS.map((l) => l.longitude).join(',')}&current=temperature_2m`,
+  );
   const arr = (await r.json()) as { current: { temperature_2m: number } }[];
   return new Map(LOCATIONS.map((l, i) => [l.name, arr[i]!.current.temperature_2m]));
 }
@@ -83,8 +96,10 @@ describe('Redis restarted under running replicas', () => {
     kc.loadFromFile(kubeconfig);
     const api = kc.makeApiClient(k8s.CustomObjectsApi);
     const G = 'weather.kubegate.dev';
-    const inf = k8s.makeInformer<k8s.KubernetesObject & { status?: { temperatureC: number } }>(kc, `/apis/${G}/v1alpha1/forecasts`, () =>
-      api.listClusterCustomObject({ group: G, version: 'v1alpha1', plural: 'forecasts' }) as never,
+    const inf = k8s.makeInformer<k8s.KubernetesObject & { status?: { temperatureC: number } }>(
+      kc,
+      `/apis/${G}/v1alpha1/forecasts`,
+      () => api.listClusterCustomObject({ group: G, version: 'v1alpha1', plural: 'forecasts' }) as never,
     );
     inf.on('error', () => setTimeout(() => void inf.start(), 300));
     await inf.start();
@@ -106,7 +121,9 @@ describe('Redis restarted under running replicas', () => {
       await new Promise((r) => setTimeout(r, 1500));
       const during = await b.get('/apis/weather.kubegate.dev/v1alpha1/forecasts');
       expect(during.status).toBe(200);
-      expect(during.headers.get('warning')).toMatch(/shared store is unreachable, serving this replica's data from \d+s ago/);
+      expect(during.headers.get('warning')).toMatch(
+        /shared store is unreachable, serving this replica's data from \d+s ago/,
+      );
       weather.tick();
       await startRedis(); // empty: it kept nothing
       weather.tick();
@@ -114,9 +131,25 @@ describe('Redis restarted under running replicas', () => {
       const after = await b.get('/apis/weather.kubegate.dev/v1alpha1/forecasts');
       expect(after.headers.get('warning')).toBeNull();
       // Every replica agrees again.
-      const lists = await Promise.all([a, b, c].map(async (r) => JSON.parse((await r.get('/apis/weather.kubegate.dev/v1alpha1/forecasts')).body) as { metadata: { resourceVersion: string } }));
+      const lists = await Promise.all(
+        [a, b, c].map(
+          async (r) =>
+            JSON.parse((await r.get('/apis/weather.kubegate.dev/v1alpha1/forecasts')).body) as {
+              metadata: { resourceVersion: string };
+            },
+        ),
+      );
       await eventually(async () => {
-        const rvs = await Promise.all([a, b, c].map(async (r) => (JSON.parse((await r.get('/apis/weather.kubegate.dev/v1alpha1/forecasts')).body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion));
+        const rvs = await Promise.all(
+          [a, b, c].map(
+            async (r) =>
+              (
+                JSON.parse((await r.get('/apis/weather.kubegate.dev/v1alpha1/forecasts')).body) as {
+                  metadata: { resourceVersion: string };
+                }
+              ).metadata.resourceVersion,
+          ),
+        );
         return new Set(rvs).size === 1;
       });
       expect(lists).toHaveLength(3);

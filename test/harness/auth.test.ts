@@ -367,11 +367,7 @@ describe('the aggregator', () => {
     });
   });
 
-  // KNOWN BUG (src/server/resources.ts, not auth): the discovery document /apis/G/V is authorized with verb
-  // "list" (requestVerb), but a non-resource request's verb is the lower-cased HTTP method ("get"), and
-  // system:discovery grants only "get" — so the legacy-discovery probe gets 403. `it.fails` flips to a
-  // failure once that line uses `method.toLowerCase()`; then make this a plain `it`.
-  it.fails('probes /apis/G/V (legacy discovery fallback) as system:kube-aggregator with no groups', async () => {
+  it('probes /apis/G/V (legacy discovery fallback) as system:kube-aggregator with no groups', async () => {
     const gv = await proxy.requestAs({ name: 'system:kube-aggregator', groups: [] }, GV);
     expect(lastSar()).toEqual({
       user: 'system:kube-aggregator',
