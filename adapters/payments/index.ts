@@ -1,6 +1,6 @@
 import { defineAdapter, defineResource, type AdapterContext, type PageRequest } from '../../src/sdk/index.ts';
 import { PaymentsError, callPayments, paymentsClient } from './client.ts';
-import { chargeToObject } from './map.ts';
+import { ID_ANNOTATION, chargeToObject } from './map.ts';
 import { nameToId } from './names.ts';
 import { ChargeSpec, ChargeStatus, PaymentsConfig } from './schema.ts';
 
@@ -36,6 +36,14 @@ const charges = defineResource<PaymentsConfig>({
   pushDown: { labels: ['customer'], fields: ['spec.customer'] },
   fields: ['status.status', 'spec.customer', 'spec.currency'],
   schema: { spec: ChargeSpec, status: ChargeStatus },
+  // `kubectl get --raw .../charges/<name>/proxy`: the charge as the payments API returns it, with the API key
+  // added by kubegate, for users RBAC allows `get` on `charges/proxy`; GET only.
+  proxy: {
+    baseUrl: (config) => config.baseUrl,
+    target: (object) => `/v1/charges/${encodeURIComponent(object.metadata.annotations?.[ID_ANNOTATION] ?? '')}`,
+    headers: (config) => ({ authorization: `Bearer ${config.apiKey}` }),
+    allow: { methods: ['GET'], paths: [''] },
+  },
   columns: [
     { name: 'Amount', type: 'string', jsonPath: '.spec.amountDisplay', description: 'Amount in major units.' },
     { name: 'Status', type: 'string', jsonPath: '.status.status', description: 'succeeded, pending or failed.' },

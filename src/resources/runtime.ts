@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TSchema } from '@sinclair/typebox';
 import type { LoadedAdapter } from '../config/adapters.ts';
 import type { GroupVersionInfo, ResourceInfo } from '../k8s/types.ts';
-import type { AdapterLogger, ResourceDefinition } from '../sdk/types.ts';
+import type { AdapterLogger, ProxyDefinition, ResourceDefinition } from '../sdk/types.ts';
 import { parseDuration } from '../sdk/duration.ts';
 import type { Store } from '../store/types.ts';
 import type { ObjectEntry } from './entry.ts';
@@ -52,6 +52,13 @@ export interface Collection {
   /** Value of a selectable field of an object (field selectors). */
   field(e: ObjectEntry, field: string): string | undefined;
   supportedFields: ReadonlySet<string>;
+  /** The proxy subresource, when the resource declares one, with the adapter's current config. */
+  proxy?: ProxyTarget;
+}
+
+export interface ProxyTarget {
+  def: ProxyDefinition<unknown>;
+  config(): unknown;
 }
 
 /** A pass-through collection: forwarded to the upstream, cached per query. */
@@ -64,6 +71,7 @@ export interface PassCollection {
   encoder: Encoder;
   field(e: ObjectEntry, field: string): string | undefined;
   supportedFields: ReadonlySet<string>;
+  proxy?: ProxyTarget;
 }
 
 export interface Runtime {
@@ -100,7 +108,7 @@ export function resourceInfo(group: string, version: string, r: ResourceDefiniti
     namespaced: r.scope === 'Namespaced',
     // Pass-through resources have no change feed yet: advertising watch would make informers fail.
     verbs: r.mode === 'mirror' ? ['get', 'list', 'watch'] : ['get', 'list'],
-    subresources: [],
+    subresources: r.proxy ? [{ name: 'proxy', verbs: (r.proxy.allow?.methods ?? ['GET']).map(proxyVerb) }] : [],
     columns: (r.columns ?? []).map((c) => ({ ...c })),
     schema: { ...(spec ? { spec } : {}), ...(status ? { status } : {}) },
     fields: r.fields ?? [],
@@ -151,6 +159,7 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
           field: fieldGetter(),
           supportedFields: new Set(['metadata.name', 'metadata.namespace', ...info.fields]),
         };
+        if (r.proxy) pc.proxy = { def: r.proxy, config: () => pc.pass.config };
         passthrough.push(pc);
         continue;
       }
@@ -213,6 +222,7 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
         field: fieldGetter(),
         supportedFields: new Set(['metadata.name', 'metadata.namespace', ...info.fields]),
       };
+      if (r.proxy) c.proxy = { def: r.proxy, config: () => poller.config };
       collections.push(c);
     }
     groupVersions.push(gv);
@@ -303,4 +313,17 @@ export function resilienceOptions(r: AdapterEntry['resilience']): Partial<Resili
   set('rateLimitBurst', r.rateLimitBurst);
   set('maxResponseBytes', r.maxResponseBytes);
   return out;
+}
+
+/** RBAC verb of an HTTP method on the proxy subresource. */
+function proxyVerb(method: string): string {
+  const m: Record<string, string> = {
+    GET: 'get',
+    HEAD: 'get',
+    POST: 'create',
+    PUT: 'update',
+    PATCH: 'patch',
+    DELETE: 'delete',
+  };
+  return m[method.toUpperCase()] ?? method.toLowerCase();
 }

@@ -67,6 +67,22 @@ export interface DeleteGuard {
   minObjects?: number;
 }
 
+/**
+ * The `proxy` subresource: `.../<plural>/<name>/proxy[/<path>]` is forwarded to the object's URL on the
+ * upstream with the adapter's credentials added, so RBAC on `<plural>/proxy` decides who may call the
+ * upstream without anyone holding its key. Only the adapter's base URL is reachable (no open relay).
+ */
+export interface ProxyDefinition<C> {
+  /** The upstream base URL (its origin is the only one reachable). */
+  baseUrl(config: C): string;
+  /** The object's path on the upstream, e.g. `/v1/charges/ch_123`. */
+  target(object: { metadata: { name: string; namespace?: string; annotations?: Record<string, string> } }): string;
+  /** Credentials and other headers added to every proxied request. */
+  headers?(config: C): Record<string, string>;
+  /** Methods allowed (default GET only) and sub-paths under the target allowed (default: the target only, ""). */
+  allow?: { methods?: string[]; paths?: string[] };
+}
+
 interface ResourceBase {
   /** Kind, e.g. `Forecast`. */
   kind: string;
@@ -88,8 +104,13 @@ interface ResourceBase {
   description?: string;
 }
 
+interface ProxyCapable<C> {
+  /** Declares the `proxy` subresource (see {@link ProxyDefinition}). */
+  proxy?: ProxyDefinition<C>;
+}
+
 /** A bounded collection polled as a whole and served from a local view. */
-export interface MirrorResource<C = unknown> extends ResourceBase {
+export interface MirrorResource<C = unknown> extends ResourceBase, ProxyCapable<C> {
   mode: 'mirror';
   /** How often to poll, e.g. `30s`, `1m`, or milliseconds. Default 30s. */
   pollInterval?: string | number;
@@ -131,7 +152,7 @@ export interface Page {
  * An unbounded collection (a payment provider's charges): list pages and gets are forwarded to the upstream,
  * cached per query for `cacheTtl`, and identical concurrent queries coalesced into one upstream call.
  */
-export interface PassThroughResource<C = unknown> extends ResourceBase {
+export interface PassThroughResource<C = unknown> extends ResourceBase, ProxyCapable<C> {
   mode: 'passthrough';
   /** How long a page or object stays cached, e.g. `10s`. Default 10s. */
   cacheTtl?: string | number;

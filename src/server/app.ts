@@ -86,9 +86,8 @@ export function buildApp(o: AppOptions): FastifyInstance {
   // Requests carry no bodies kubegate reads; accept any content type so write attempts reach the handler and
   // get a proper 405 Status instead of a parser error.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1 << 20 }, (_req, _body, done) =>
-    done(null, undefined),
-  );
+  // Bodies stay raw bytes: only the proxy subresource forwards them.
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1 << 20 }, (_req, body, done) => done(null, body));
 
   app.setErrorHandler((err, req, reply) => {
     const a = req.kubeAttrs;

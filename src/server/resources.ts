@@ -6,6 +6,7 @@ import { parseListOptions, type ListOptions } from '../k8s/params.ts';
 import { parseResourcePath, requestVerb } from '../k8s/paths.ts';
 import type { Collection, PassCollection, Runtime } from '../resources/runtime.ts';
 import { servePassThrough } from './passthrough.ts';
+import { serveProxy } from './proxy.ts';
 import type { IncludeObject } from '../resources/encode.ts';
 import { objectKey } from '../resources/entry.ts';
 import { selectList } from './list.ts';
@@ -84,12 +85,15 @@ export function createResourceHandler(
     const { info } = target;
     if (info.namespaced ? rp.namespace === undefined && rp.name !== undefined : rp.namespace !== undefined)
       throw pathNotFound();
-    if (rp.subresource !== undefined && !(rp.subresource === 'status' && rp.rest === undefined)) throw pathNotFound();
+    const isProxy = rp.subresource === 'proxy' && target.proxy !== undefined;
+    if (rp.subresource !== undefined && !isProxy && !(rp.subresource === 'status' && rp.rest === undefined))
+      throw pathNotFound();
     if (rp.name === '') throw badRequest('resource name may not be empty');
     // Most GETs carry no query: their default options are parsed once per collection and shared (they are
     // only ever replaced on watches, which always have a query).
     let opts: ListOptions;
-    if (q < 0) {
+    // A proxied call's query belongs to the upstream, not to the list options.
+    if (q < 0 || isProxy) {
       const d = defaults.get(target);
       opts = d ?? parseListOptions({}, target.supportedFields);
       if (!d) defaults.set(target, opts);
@@ -107,6 +111,18 @@ export function createResourceHandler(
       ...(rp.namespace !== undefined ? { namespace: rp.namespace } : {}),
       ...(name !== undefined ? { name } : {}),
     });
+    if (isProxy && target.proxy && rp.name !== undefined) {
+      const name = rp.name;
+      const object = c
+        ? (await ensureData(c), c.view.get(objectKey(rp.namespace, name))?.obj)
+        : (await (target as PassCollection).pass.get(rp.namespace, name)).entry?.obj;
+      if (!object) throw notFound(info.plural, info.group, name);
+      return serveProxy(target.proxy, target.upstream, object, rp.rest ?? '', req, reply, {
+        plural: info.plural,
+        group: info.group,
+        adapter: target.adapter,
+      });
+    }
     if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(verb, info.plural, info.group);
     const format = negotiate(req.headers.accept);
     if (!c) {

@@ -88,7 +88,33 @@ describe('pass-through charges', () => {
     const disc = JSON.parse((await gw.get(P)).body) as { resources: { name: string; verbs: string[] }[] };
     expect(disc.resources.find((x) => x.name === 'charges')?.verbs).toEqual(['get', 'list']);
   });
+});
 
+describe('proxy subresource', () => {
+  it("kubectl get --raw reaches the upstream object with the adapter key, never the caller's", async () => {
+    const all = JSON.parse(
+      await kubectlOk(gw.kubeconfig, ['get', 'charges', '-n', 'checkout', '-o', 'json']),
+    ) as ChargeList;
+    const name = all.items[0]!.metadata.name;
+    const raw = await kubectlOk(gw.kubeconfig, ['get', '--raw', `${P}/namespaces/checkout/charges/${name}/proxy`]);
+    const charge = JSON.parse(raw) as { object: string; id: string };
+    expect(charge.object).toBe('charge');
+    const obj = all.items[0] as unknown as { metadata: { annotations: Record<string, string> } };
+    expect(charge.id).toBe(obj.metadata.annotations['payments.kubegate.dev/id']);
+  });
+  it('refuses paths outside the object, other methods, and unknown objects', async () => {
+    const all = JSON.parse((await gw.get(`${P}/namespaces/checkout/charges?limit=5`)).body) as ChargeList;
+    const name = all.items[0]!.metadata.name;
+    const base = `${P}/namespaces/checkout/charges/${name}/proxy`;
+    expect((await gw.get(`${base}/..%2F..%2Fcustomers`)).status).toBe(400);
+    expect((await gw.get(`${base}/refunds`)).status).toBe(404);
+    expect((await gw.get(`${P}/namespaces/checkout/charges/ch-nosuch/proxy`)).status).toBe(404);
+    const post = await kubectl(gw.kubeconfig, ['create', '--raw', base, '-f', '/dev/null']);
+    expect(post.stderr).toMatch(/MethodNotAllowed|not allowed|405/);
+  });
+});
+
+describe('upstream outage (closes the fake: keep last)', () => {
   it('serves cached pages with a Warning when the upstream fails, and 503 when nothing is cached', async () => {
     const path = `${P}/namespaces/billing/charges?limit=20`;
     expect((await gw.get(path)).status).toBe(200);
