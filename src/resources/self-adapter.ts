@@ -73,50 +73,45 @@ export function createSelfAdapter(source: {
           }
           const pass = new Map<string, PassCollection[]>();
           for (const p of source.passthrough()) pass.set(p.adapter, [...(pass.get(p.adapter) ?? []), p]);
-          const passRows = [...pass].map(([name, ps]) => {
-            const first = ps[0] as PassCollection;
+          // What both kinds of adapter report: served resources and the health of the upstream policy.
+          const common = (name: string, mode: string, cs: (Collection | PassCollection)[]) => {
+            const first = cs[0] as Collection | PassCollection;
             const p99 = source.p99(name);
             const rate = source.errorRate(name);
+            const breaker = first.upstream.breakerState();
             return {
               name,
-              labels: { 'kubegate.dev/breaker': first.upstream.breakerState(), 'kubegate.dev/mode': 'passthrough' },
+              labels: { 'kubegate.dev/breaker': breaker, 'kubegate.dev/mode': mode },
               spec: { group: first.info.group, version: first.info.version },
               status: {
-                resources: ps.map((p) => `${p.info.plural}.${p.info.group}`),
-                consecutiveFailures: 0,
-                breaker: first.upstream.breakerState(),
+                resources: cs.map((c) => `${c.info.plural}.${c.info.group}`),
+                breaker,
                 ...(p99 !== undefined ? { upstreamP99Ms: Math.round(p99 * 10) / 10 } : {}),
                 ...(rate !== undefined ? { upstreamErrorRate: Math.round(rate * 1000) / 1000 } : {}),
-                skippedItems: 0,
+              },
+            };
+          };
+          const passRows = [...pass].map(([name, ps]) => {
+            const row = common(name, 'passthrough', ps);
+            return { ...row, status: { ...row.status, consecutiveFailures: 0, skippedItems: 0 } };
+          });
+          const mirrorRows = [...by].map(([name, cs]) => {
+            const row = common(name, 'mirror', cs);
+            const success = Math.max(...cs.map((c) => c.poller.status.lastSuccess ?? 0));
+            const err = cs.map((c) => c.poller.status.lastError).find(Boolean);
+            return {
+              ...row,
+              status: {
+                ...row.status,
+                objects: cs.reduce((n, c) => n + c.view.size, 0),
+                ...(success > 0 ? { lastSuccessfulPoll: rfc3339(success) } : {}),
+                ...(err ? { lastError: err } : {}),
+                consecutiveFailures: Math.max(...cs.map((c) => c.poller.status.consecutiveFailures)),
+                skippedItems: cs.reduce((n, c) => n + c.poller.status.skipped.length, 0),
               },
             };
           });
-          return Promise.resolve([
-            ...passRows,
-            ...[...by].map(([name, cs]) => {
-              const first = cs[0] as Collection;
-              const success = Math.max(...cs.map((c) => c.poller.status.lastSuccess ?? 0));
-              const err = cs.map((c) => c.poller.status.lastError).find(Boolean);
-              const p99 = source.p99(name);
-              const rate = source.errorRate(name);
-              return {
-                name,
-                labels: { 'kubegate.dev/breaker': first.upstream.breakerState(), 'kubegate.dev/mode': 'mirror' },
-                spec: { group: first.info.group, version: first.info.version },
-                status: {
-                  resources: cs.map((c) => `${c.info.plural}.${c.info.group}`),
-                  objects: cs.reduce((n, c) => n + c.view.size, 0),
-                  ...(success > 0 ? { lastSuccessfulPoll: rfc3339(success) } : {}),
-                  ...(err ? { lastError: err } : {}),
-                  consecutiveFailures: Math.max(...cs.map((c) => c.poller.status.consecutiveFailures)),
-                  breaker: first.upstream.breakerState(),
-                  ...(p99 !== undefined ? { upstreamP99Ms: Math.round(p99 * 10) / 10 } : {}),
-                  ...(rate !== undefined ? { upstreamErrorRate: Math.round(rate * 1000) / 1000 } : {}),
-                  skippedItems: cs.reduce((n, c) => n + c.poller.status.skipped.length, 0),
-                },
-              };
-            }),
-          ]);
+          return Promise.resolve([...passRows, ...mirrorRows]);
         },
       }),
     ],

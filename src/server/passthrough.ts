@@ -6,16 +6,12 @@ import type { ListOptions } from '../k8s/params.ts';
 import type { PassCollection } from '../resources/runtime.ts';
 import type { PageResult } from '../resources/passthrough.ts';
 import { objectFilter } from './list.ts';
+import { staleDataWarning } from '../k8s/warning.ts';
 
 const CURSOR = 'pt:';
 
 function warn(reply: FastifyReply, c: PassCollection, stale: PageResult['stale']): void {
-  if (!stale) return;
-  const age = Math.round(stale.ageMs / 1000);
-  const text = `${c.adapter}: upstream unavailable (${stale.cause}), serving data from ${age}s ago`
-    .replace(/["\\]/g, "'")
-    .slice(0, 256);
-  reply.header('warning', `299 - "${text}"`);
+  if (stale) reply.header('warning', staleDataWarning(c.adapter, stale.cause, stale.ageMs));
 }
 
 async function upstream<T>(c: PassCollection, f: () => Promise<T>): Promise<T> {

@@ -6,6 +6,7 @@ import { parseListOptions, type ListOptions } from '../k8s/params.ts';
 import { parseResourcePath, requestVerb } from '../k8s/paths.ts';
 import type { Collection, PassCollection, Runtime } from '../resources/runtime.ts';
 import { servePassThrough } from './passthrough.ts';
+import { shortAge, staleDataWarning, warningHeader } from '../k8s/warning.ts';
 import { serveProxy } from './proxy.ts';
 import type { IncludeObject } from '../resources/encode.ts';
 import { objectKey } from '../resources/entry.ts';
@@ -18,26 +19,17 @@ const JSON_TYPE = 'application/json';
 /** How long a request waits for a collection's first poll before answering 503. */
 const FIRST_POLL_WAIT_MS = 5000;
 
-function age(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.round(s / 60)}m`;
-  return `${Math.round(s / 3600)}h`;
-}
-
 /** The Warning kubectl prints when the data is stale (WIRE.md §7; text truncated like the apiserver). */
 export function staleWarning(c: Collection, now = Date.now(), storeDownSince?: number): string | undefined {
   if (storeDownSince !== undefined) {
     // This replica cannot see other replicas' polls: its view is as old as the outage.
-    return `299 - "kubegate: the shared store is unreachable, serving this replica's data from ${age(now - storeDownSince)} ago"`;
+    return warningHeader(
+      `kubegate: the shared store is unreachable, serving this replica's data from ${shortAge(now - storeDownSince)} ago`,
+    );
   }
   const st = c.poller.status;
   if (!st.lastError || st.lastSuccess === undefined) return undefined;
-  const text =
-    `${c.adapter}: upstream unavailable (${st.lastError}), serving data from ${age(now - st.lastSuccess)} ago`
-      .replace(/["\\]/g, "'")
-      .slice(0, 256);
-  return `299 - "${text}"`;
+  return staleDataWarning(c.adapter, st.lastError, now - st.lastSuccess);
 }
 
 async function ensureData(c: Collection): Promise<void> {
