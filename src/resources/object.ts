@@ -1,3 +1,5 @@
+import type { TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import type { ObjectInput } from '../sdk/types.ts';
 import { RV_PLACEHOLDER, objectKey } from './entry.ts';
 import { contentHash, objectUid, sanitizeLabels, sanitizeName } from './identity.ts';
@@ -23,10 +25,25 @@ export interface BuiltObject {
  */
 export function buildObject(
   input: ObjectInput,
-  t: { group: string; version: string; kind: string; namespaced: boolean },
+  t: {
+    group: string;
+    version: string;
+    kind: string;
+    namespaced: boolean;
+    schema?: { spec?: TSchema; status?: TSchema };
+  },
   firstSeen: (key: string) => string,
 ): BuiltObject {
   if (typeof input.name !== 'string' || input.name === '') throw new Error('item has no name');
+  // What the adapter's schema promises (and `kubectl explain` documents) is what clients get: an item that
+  // does not match is skipped and reported rather than served.
+  for (const part of ['spec', 'status'] as const) {
+    const schema = t.schema?.[part];
+    if (schema && input[part] !== undefined && !Value.Check(schema, input[part])) {
+      const e = Value.Errors(schema, input[part]).First();
+      throw new Error(`item "${input.name}": ${part}${e?.path ?? ''}: ${e?.message ?? 'does not match the schema'}`);
+    }
+  }
   const name = sanitizeName(input.name);
   let namespace: string | undefined;
   if (t.namespaced) {

@@ -78,7 +78,7 @@ export class PassThroughCollection {
 
   private build(items: ObjectInput[], skipped: string[]): CachedPage['objects'] {
     const { resource: r, group, version } = this.o;
-    const t = { group, version, kind: r.kind, namespaced: r.scope === 'Namespaced' };
+    const t = { group, version, kind: r.kind, namespaced: r.scope === 'Namespaced', schema: r.schema };
     const now = rfc3339(Date.now());
     const out: CachedPage['objects'] = [];
     for (const item of items) {

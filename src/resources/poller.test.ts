@@ -123,3 +123,44 @@ describe('Poller', () => {
     expect(e?.obj.metadata.labels?.ok).toMatch(/^with-space-/);
   });
 });
+
+describe('schema checks', () => {
+  it('skips and reports an item whose status does not match the resource schema', async () => {
+    const { Type } = await import('@sinclair/typebox');
+    const store = createMemoryStore();
+    const view = new CollectionView({ maxEvents: 100, maxEventAgeMs: 60_000, maxSnapshots: 4 });
+    store.subscribe('g/s', view.rv, { onEvents: (e) => view.apply(e), onReset: (s) => view.reset(s) });
+    const resource = defineResource<unknown>({
+      kind: 'Thing',
+      plural: 'things',
+      scope: 'Cluster',
+      mode: 'mirror',
+      schema: { status: Type.Object({ temperatureC: Type.Number() }) },
+      list: () =>
+        Promise.resolve([
+          { name: 'ok', status: { temperatureC: 1 } },
+          { name: 'bad', status: { temperatureC: 'hot' } },
+        ]),
+    });
+    const nop = () => undefined;
+    const poller = new Poller({
+      adapter: 't',
+      group: 'g.example.com',
+      version: 'v1',
+      collection: 'g/s',
+      resource,
+      config: {},
+      intervalMs: 1000,
+      view,
+      store,
+      holder: 'h',
+      leaseTtlMs: 1000,
+      fetch,
+      log: { debug: nop, info: nop, warn: nop, error: nop },
+    });
+    await poller.pollNow();
+    expect(view.sorted().map((e) => e.key)).toEqual(['ok']);
+    expect(poller.status.skipped[0]).toMatch(/item "bad": status\/temperatureC: Expected number/);
+    expect(poller.status.lastError).toBeUndefined();
+  });
+});

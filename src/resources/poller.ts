@@ -170,7 +170,13 @@ export class Poller {
     const seen = new Set<string>();
     const changes: Change[] = [];
     const nowIso = rfc3339(this.now());
-    const t = { group, version, kind: resource.kind, namespaced: resource.scope === 'Namespaced' };
+    const t = {
+      group,
+      version,
+      kind: resource.kind,
+      namespaced: resource.scope === 'Namespaced',
+      schema: resource.schema,
+    };
     for (const input of inputs) {
       try {
         const built = buildObject(input, t, (key) => view.get(key)?.obj.metadata.creationTimestamp ?? nowIso);
