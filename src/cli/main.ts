@@ -8,6 +8,7 @@ import { createDevCertificates } from '../server/tls.ts';
 import { runDev } from './dev.ts';
 import { closeOnSignal } from './signals.ts';
 import { watchConfigFile } from '../config/reload.ts';
+import { watchServingCertificate } from '../server/cert-reload.ts';
 import { adapterLogger, createLogger } from '../observability/log.ts';
 
 const USAGE = `kubegate — serve external APIs as Kubernetes resources
@@ -63,11 +64,21 @@ async function main(argv: string[]): Promise<void> {
       }
       const logger = createLogger();
       const gw: Gateway = await startGateway({ config: loaded.config, adapters, tls, logger });
-      const stopWatching = watchConfigFile(values.config, gw.runtime, adapters, adapterLogger(logger));
+      const log = adapterLogger(logger);
+      const stopWatching = watchConfigFile(values.config, gw.runtime, adapters, log);
+      const stopCerts =
+        tlsConf?.certFile && tlsConf.keyFile
+          ? watchServingCertificate(
+              gw.app.server as unknown as { setSecureContext(o: object): void },
+              { certFile: tlsConf.certFile, keyFile: tlsConf.keyFile },
+              log,
+            )
+          : () => undefined;
       process.stderr.write(`kubegate: serving on ${gw.url}\n`);
       closeOnSignal({
         close: () => {
           stopWatching();
+          stopCerts();
           return gw.close();
         },
       });
