@@ -85,8 +85,7 @@ describe('upstream policy', () => {
   it('refuses a body larger than maxResponseBytes', async () => {
     proxy.set({ kind: 'huge', bytes: 4 << 20 });
     const c = createUpstreamClient({ ...fast, maxResponseBytes: 1 << 20 });
-    const r = await c.fetch(`${proxy.url}/x`);
-    await expect(r.text()).rejects.toThrow(/limit/);
+    await expect(c.fetch(`${proxy.url}/x`)).rejects.toThrow(/more than the limit/);
   });
 
   it('rate-limits upstream calls with a token bucket', async () => {

@@ -19,9 +19,11 @@ process.on('exit', () => children.forEach((c) => c.kill()));
 async function startServer(
   args: string[],
   flags: string[] = [],
+  env: Record<string, string> = {},
 ): Promise<{ info: Record<string, unknown>; child: ChildProcess }> {
   const child = spawn(process.execPath, [...flags, 'test/bench/server.ts', ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   });
   children.push(child);
   const rl = createInterface({ input: child.stdout });
@@ -77,6 +79,34 @@ for (const count of only ? [] : quick ? [500] : [500, 10_000]) {
     const g = median(gs);
     const fmt = (r: typeof b) => `${Math.round(r.rps)} rps p99 ${r.p99.toFixed(2)}ms`;
     report('GET one object (16 in flight)', fmt(b), fmt(g), g.rps / b.rps, 'target >= 0.80');
+    // The same GET with the Redis store: replicas serve from their local view, so it should not differ.
+    const rgw = await startServer(['gateway', tlsFile, String(count)], [], { BENCH_STORE: 'redis' });
+    const rurl = String(rgw.info.url);
+    await load({ ...o, url: rurl, seconds: 3 });
+    const ms: typeof bs = [];
+    const rs: typeof bs = [];
+    for (let i = 0; i < 3; i++) {
+      ms.push(await load({ ...o, url }));
+      rs.push(await load({ ...o, url: rurl }));
+    }
+    const listRedis = await timeSequential({ ...paths.listJson!, ca, url: rurl, count: 50 });
+    const listMemory = await timeSequential({ ...paths.listJson!, ca, url, count: 50 });
+    rgw.child.kill();
+    const fmtR = (r: (typeof bs)[number]) => `${Math.round(r.rps)} rps`;
+    report(
+      'GET, Redis store vs memory store',
+      fmtR(median(ms)),
+      fmtR(median(rs)),
+      median(rs).rps / median(ms).rps,
+      'target within 5% (>= 0.95)',
+    );
+    report(
+      'LIST 500, Redis store vs memory',
+      `${listMemory.mean.toFixed(2)}ms`,
+      `${listRedis.mean.toFixed(2)}ms`,
+      listRedis.mean / listMemory.mean,
+      'time ratio; target <= 1.05',
+    );
     // Latency at a moderate load: 4 requests in flight.
     const bm = await load({ ...o, url: burl, concurrency: 4 });
     const gm = await load({ ...o, url, concurrency: 4 });
@@ -106,6 +136,25 @@ for (const count of only ? [] : quick ? [500] : [500, 10_000]) {
   }
   gw.child.kill();
   base.child.kill();
+}
+
+if (!only) {
+  const { policyBench } = await import('./policy.ts');
+  const p = await policyBench(quick ? 1000 : 3000);
+  report(
+    'upstream call: policy vs direct fetch',
+    `${p.direct.toFixed(0)}µs`,
+    `${p.policy.toFixed(0)}µs`,
+    p.policy / p.direct,
+    'target < 1.05',
+  );
+  report(
+    '  with cockatiel timeout() instead',
+    `${p.direct.toFixed(0)}µs`,
+    `${p.cockatielTimeout.toFixed(0)}µs`,
+    p.cockatielTimeout / p.direct,
+    'for comparison',
+  );
 }
 
 if (!quick || only) {

@@ -22,6 +22,9 @@ if (mode === 'gateway') {
         policy: [{ groups: ['bench'], verbs: ['*'], apiGroups: ['*'], resources: ['*'], nonResourceURLs: ['*'] }],
       },
       watch: { maxBufferedBytes: 64 << 20 },
+      ...(process.env.BENCH_STORE === 'redis'
+        ? { store: { type: 'redis', redis: { url: 'redis://127.0.0.1:6379', keyPrefix: `kgbench:${process.pid}:` } } }
+        : {}),
       adapters: [
         {
           name: 'synthetic',

@@ -56,7 +56,11 @@ describe('kubegate validate', () => {
       },
       /^kubegate: adapters\[0\]\.config\.locations\[0\]\.latitude: Expected number.*line \d+\)\n$/,
     ],
-    ['an unknown key', { adapters: [weatherEntry({})], sever: {} }, /^kubegate: sever: unknown field \(.* line \d+\)\n$/],
+    [
+      'an unknown key',
+      { adapters: [weatherEntry({})], sever: {} },
+      /^kubegate: sever: unknown field \(.* line \d+\)\n$/,
+    ],
     [
       'a missing module',
       { adapters: [{ name: 'x', module: './nope.ts' }] },
