@@ -80,7 +80,20 @@ export const ConfigSchema = Type.Object(
           leaseTtl: Type.Optional(Duration),
           redis: Type.Optional(
             Type.Object(
-              { url: Type.Optional(Type.String()), keyPrefix: Type.Optional(Type.String()) },
+              {
+                url: Type.Optional(Type.String()),
+                keyPrefix: Type.Optional(Type.String()),
+                sentinels: Type.Optional(
+                  Type.Array(
+                    Type.Object({ host: Type.String(), port: Type.Integer() }, { additionalProperties: false }),
+                    {
+                      description:
+                        'Redis Sentinel: the sentinels to ask for the master (with sentinelName; url is then ignored)',
+                    },
+                  ),
+                ),
+                sentinelName: Type.Optional(Type.String({ description: 'Redis Sentinel: the master group name' })),
+              },
               { additionalProperties: false },
             ),
           ),

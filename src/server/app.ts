@@ -237,9 +237,9 @@ export function buildApp(o: AppOptions): FastifyInstance {
     if (!doc) throw pathNotFound();
     const hash = (req.query as { hash?: string }).hash;
     const current = doc.etag.slice(1, -1).toUpperCase();
-    // Like the apiserver: a matching ?hash= is immutable; a stale one is redirected to the current document.
+    // A matching ?hash= is immutable, as on the apiserver. A stale one is answered with the current document
+    // rather than the apiserver's 301: the aggregator turns redirects from an extension server into 502s.
     if (hash !== undefined && hash.toUpperCase() === current) reply.header('cache-control', 'public, immutable');
-    else if (hash !== undefined) return reply.redirect(`/openapi/v3/${key}?hash=${current}`, 301);
     reply.header('etag', doc.etag);
     if (req.headers['if-none-match'] === doc.etag) return reply.code(304).send();
     return reply.type(JSON_TYPE).send(doc.body);

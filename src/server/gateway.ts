@@ -49,7 +49,9 @@ export function createStore(config: KubegateConfig, log?: Logger): Promise<Store
   const r = config.store?.redis ?? {};
   return Promise.resolve(
     createRedisStore({
-      url: process.env.KUBEGATE_REDIS_URL ?? r.url ?? 'redis://127.0.0.1:6379',
+      ...(r.sentinels && r.sentinelName
+        ? { redis: { sentinels: r.sentinels, name: r.sentinelName } }
+        : { url: process.env.KUBEGATE_REDIS_URL ?? r.url ?? 'redis://127.0.0.1:6379' }),
       keyPrefix: r.keyPrefix ?? 'kubegate:',
       streamMaxLen: config.watch?.maxEvents ?? 10_000,
       ...(log ? { log: { warn: (msg: string, extra?: Record<string, unknown>) => log.warn(extra ?? {}, msg) } } : {}),
@@ -62,9 +64,10 @@ function createQueryCache(config: KubegateConfig): { cache: QueryCache; close():
   if ((config.store?.type ?? 'memory') === 'memory')
     return { cache: createMemoryQueryCache(), close: () => Promise.resolve() };
   const r = config.store?.redis ?? {};
-  const client = new Redis(process.env.KUBEGATE_REDIS_URL ?? r.url ?? 'redis://127.0.0.1:6379', {
-    maxRetriesPerRequest: 2,
-  });
+  const client =
+    r.sentinels && r.sentinelName
+      ? new Redis({ sentinels: r.sentinels, name: r.sentinelName, maxRetriesPerRequest: 2 })
+      : new Redis(process.env.KUBEGATE_REDIS_URL ?? r.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
   client.on('error', () => undefined);
   return {
     cache: createRedisQueryCache(client, r.keyPrefix ?? 'kubegate:'),
