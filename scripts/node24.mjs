@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 
 const major = Number(process.versions.node.split('.')[0]);
 const args = process.argv.slice(2);
@@ -25,6 +25,16 @@ if (major < 22) {
       process.exit(1);
     }
   }
+}
+
+// A fresh clone: install the locked dependencies first, so `npm start` and `npm test` work as the first command.
+const root = join(import.meta.dirname, '..');
+if (!existsSync(join(root, 'node_modules', 'fastify'))) {
+  console.error('kubegate: installing dependencies (npm ci) first');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const env = { ...process.env, PATH: `${dirname(node)}${delimiter}${process.env.PATH ?? ''}` };
+  const i = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], { stdio: 'inherit', cwd: root, env });
+  if (i.status !== 0) process.exit(i.status ?? 1);
 }
 
 const r = spawnSync(node, [...nodeFlags(), ...args], { stdio: 'inherit', env: process.env });
