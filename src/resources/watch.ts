@@ -112,8 +112,13 @@ export class WatchHub {
     }
   }
 
+  /** How long the last fan-out took (ms): writing one batch of events to every watcher. */
+  lastDispatchMs = 0;
+
   private dispatch(events: ViewEvent[]): void {
+    const t0 = performance.now();
     for (const w of this.watchers) this.deliver(w, events);
+    this.lastDispatchMs = performance.now() - t0;
   }
 
   private deliver(w: Watcher, events: ViewEvent[]): void {

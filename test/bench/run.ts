@@ -162,7 +162,7 @@ if (!quick || only) {
   for (const protocol of ['h2', 'http1'] as const) {
     const r = await watchBench({ watchers: quick ? 1000 : 10_000, protocol });
     console.log(
-      `WATCH ${r.watchers} watchers over ${protocol}: opened ${r.opened}, received ${r.received}, delay after commit p50 ${r.p50.toFixed(0)}ms p99 ${r.p99.toFixed(0)}ms max ${r.max.toFixed(0)}ms (target p99 <= 250ms); ` +
+      `WATCH ${r.watchers} watchers over ${protocol}: opened ${r.opened}, received ${r.received}, delay after commit p50 ${r.p50.toFixed(0)}ms p99 ${r.p99.toFixed(0)}ms max ${r.max.toFixed(0)}ms (target p99 <= 250ms), server fan-out ${r.dispatchMs.toFixed(0)}ms; ` +
         `heap/watcher ${(r.heapPerWatcherBytes / 1024).toFixed(1)} KiB (target <= 6 KiB on h2), rss/watcher ${(r.rssPerWatcherBytes / 1024).toFixed(1)} KiB; ` +
         `upstream polls in ${r.windowSeconds.toFixed(0)}s at a 2s interval: ${r.upstreamPolls}`,
     );

@@ -56,7 +56,7 @@ if (mode === 'gateway') {
       const m = process.memoryUsage();
       reply({ event: 'mem', rss: m.rss, heapUsed: m.heapUsed, watchers: c?.hub.size });
     } else if (cmd === 'stats') {
-      reply({ event: 'stats', polls: stats.polls });
+      reply({ event: 'stats', polls: stats.polls, dispatchMs: c?.hub.lastDispatchMs });
     }
   });
 } else {
