@@ -1,5 +1,12 @@
 import http2 from 'node:http2';
 
+/** An HTTP/2 connection with the flow-control windows of Go's transport (the aggregator's, kubectl's). */
+function connect(url: string, ca: string): http2.ClientHttp2Session {
+  const s = http2.connect(url, { ca, settings: { initialWindowSize: 4 << 20 } });
+  s.on('connect', () => s.setLocalWindowSize(1 << 30));
+  return s;
+}
+
 export interface LoadResult {
   requests: number;
   seconds: number;
@@ -26,7 +33,7 @@ export async function load(o: {
   seconds: number;
   sessions?: number;
 }): Promise<LoadResult> {
-  const sessions = Array.from({ length: o.sessions ?? 4 }, () => http2.connect(o.url, { ca: o.ca }));
+  const sessions = Array.from({ length: o.sessions ?? 4 }, () => connect(o.url, o.ca));
   const lat: number[] = [];
   let bytes = 0;
   const end = performance.now() + o.seconds * 1000;
@@ -69,7 +76,7 @@ export async function timeSequential(o: {
   headers: Record<string, string>;
   count: number;
 }): Promise<{ mean: number; p50: number; bytes: number }> {
-  const s = http2.connect(o.url, { ca: o.ca });
+  const s = connect(o.url, o.ca);
   const lat: number[] = [];
   let bytes = 0;
   for (let i = 0; i < o.count; i++) {
@@ -99,7 +106,7 @@ export function fetchBody(o: {
   ca: string;
   headers: Record<string, string>;
 }): Promise<Buffer> {
-  const s = http2.connect(o.url, { ca: o.ca });
+  const s = connect(o.url, o.ca);
   return new Promise((resolve, reject) => {
     const req = s.request({ ':path': o.path, ...o.headers });
     const chunks: Buffer[] = [];
