@@ -1,8 +1,26 @@
 #!/usr/bin/env node
-// Entry for the `kubegate` command: runs the TypeScript CLI under Node >= 22 (see scripts/node24.mjs).
-import { fileURLToPath } from 'node:url';
+// Entry for the `kubegate` command.
+// Installed as a package (under node_modules, or without sources): runs the built CLI in dist/ in this process.
+// In a clone of the repository: runs the TypeScript sources under Node >= 22 through scripts/node24.mjs.
+import { existsSync } from 'node:fs';
+import { sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
-const launcher = fileURLToPath(new URL('../scripts/node24.mjs', import.meta.url));
-const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-const r = spawnSync(process.execPath, [launcher, main, ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const source = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const built = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+const installed = root.split(sep).includes('node_modules') || !existsSync(source);
+
+if (installed) {
+  if (!existsSync(built)) {
+    console.error(`kubegate: ${built} is missing; this package was published without its build (npm run build)`);
+    process.exit(1);
+  }
+  await import(pathToFileURL(built).href);
+} else {
+  const launcher = fileURLToPath(new URL('../scripts/node24.mjs', import.meta.url));
+  const r = spawnSync(process.execPath, [launcher, source, ...process.argv.slice(2)], { stdio: 'inherit' });
+  if (r.signal) process.kill(process.pid, r.signal);
+  process.exit(r.status ?? 1);
+}

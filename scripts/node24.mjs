@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, sep } from 'node:path';
 
 const major = Number(process.versions.node.split('.')[0]);
 const args = process.argv.slice(2);
@@ -28,8 +28,10 @@ if (major < 22) {
 }
 
 // A fresh clone: install the locked dependencies first, so `npm start` and `npm test` work as the first command.
+// Never inside node_modules: an installed kubegate runs its build (bin/kubegate.mjs) and owns no dependencies.
 const root = join(import.meta.dirname, '..');
-if (!existsSync(join(root, 'node_modules', 'fastify'))) {
+const installed = root.split(sep).includes('node_modules');
+if (!installed && !existsSync(join(root, 'node_modules', 'fastify'))) {
   console.error('kubegate: installing dependencies (npm ci) first');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const env = { ...process.env, PATH: `${dirname(node)}${delimiter}${process.env.PATH ?? ''}` };
@@ -42,7 +44,12 @@ if (r.signal) process.kill(process.pid, r.signal);
 process.exit(r.status ?? 1);
 
 function nodeFlags() {
+  // `kubegate-source` makes `kubegate/sdk` and `kubegate/testing` resolve to the TypeScript sources (package.json
+  // exports) so the repository runs without a build; installed packages resolve them to dist/.
+  const source = ['--conditions=kubegate-source'];
   // Type stripping is on by default from Node 23.6 / 22.18; the flag keeps 22.6–22.17 working.
   const [maj, min] = (node === process.execPath ? process.versions.node : '24.0').split('.').map(Number);
-  return maj === 22 && min < 18 ? ['--experimental-strip-types', '--no-warnings=ExperimentalWarning'] : [];
+  return maj === 22 && min < 18
+    ? [...source, '--experimental-strip-types', '--no-warnings=ExperimentalWarning']
+    : source;
 }

@@ -1,5 +1,5 @@
 import createClient from 'openapi-fetch';
-import type { AdapterContext } from '../../src/sdk/index.ts';
+import type { AdapterContext } from 'kubegate/sdk';
 import type { PaymentsConfig } from './schema.ts';
 import type { components, paths } from './upstream.ts';
 

@@ -1,12 +1,6 @@
 import { Value } from '@sinclair/typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type {
-  AdapterContext,
-  ObjectInput,
-  PageRequest,
-  PassThroughResource,
-  UpstreamFetch,
-} from '../../src/sdk/index.ts';
+import type { AdapterContext, ObjectInput, PageRequest, PassThroughResource, UpstreamFetch } from 'kubegate/sdk';
 import { createUpstreamClient } from '../../src/resilience/fetch.ts';
 import { startFakePayments, type Charge, type FakePayments } from '../../examples/fake-payments/server.ts';
 import adapter from './index.ts';

@@ -1,4 +1,4 @@
-import { defineAdapter, defineResource, type AdapterContext, type PageRequest } from '../../src/sdk/index.ts';
+import { defineAdapter, defineResource, type AdapterContext, type PageRequest } from 'kubegate/sdk';
 import { PaymentsError, callPayments, paymentsClient } from './client.ts';
 import { ID_ANNOTATION, chargeToObject } from './map.ts';
 import { nameToId } from './names.ts';

@@ -1,4 +1,4 @@
-import type { ObjectInput } from '../../src/sdk/index.ts';
+import type { ObjectInput } from 'kubegate/sdk';
 import { idToName, teamNamespace } from './names.ts';
 import type { ChargeSpec, ChargeStatus, PaymentsConfig } from './schema.ts';
 import type { components } from './upstream.ts';

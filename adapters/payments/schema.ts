@@ -1,4 +1,4 @@
-import { Type, type Static } from '../../src/sdk/index.ts';
+import { Type, type Static } from 'kubegate/sdk';
 
 /**
  * Config of the payments adapter (the `config` key of its entry in kubegate.yaml).

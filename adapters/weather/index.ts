@@ -1,5 +1,5 @@
 import createClient from 'openapi-fetch';
-import { defineAdapter, defineResource, type ObjectInput, type Static } from '../../src/sdk/index.ts';
+import { defineAdapter, defineResource, type ObjectInput, type Static } from 'kubegate/sdk';
 import type { components, paths } from './upstream.ts';
 import { ForecastSpec, ForecastStatus, WeatherConfig } from './schema.ts';
 import { condition } from './wmo.ts';

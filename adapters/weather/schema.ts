@@ -1,4 +1,4 @@
-import { Type } from '../../src/sdk/index.ts';
+import { Type } from 'kubegate/sdk';
 
 export const Location = Type.Object(
   {

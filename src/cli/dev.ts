@@ -11,7 +11,9 @@ import { startFakeWeather, type FakeWeather } from '../../examples/fake-weather/
 import { LOCATIONS } from '../../examples/fake-weather/locations.ts';
 import { startFakePayments } from '../../examples/fake-payments/server.ts';
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+// The bundled adapters, as sources in the repository or built JavaScript in an installed package (dist/).
+const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const bundled = (name: string) => fileURLToPath(new URL(`../../adapters/${name}/index${EXT}`, import.meta.url));
 
 export interface DevOptions {
   port: number;
@@ -52,19 +54,19 @@ export async function runDev(o: DevOptions): Promise<DevGateway> {
       adapters: [
         {
           name: 'weather',
-          module: './adapters/weather/index.ts',
+          module: bundled('weather'),
           config: { baseUrl: weather.url, locations: LOCATIONS },
         },
         {
           name: 'payments',
-          module: './adapters/payments/index.ts',
+          module: bundled('payments'),
           config: { baseUrl: payments.url, apiKey: payments.apiKey },
         },
       ],
     }),
     'kubegate dev',
   );
-  const adapters = await loadAdapters(config, ROOT);
+  const adapters = await loadAdapters(config);
   const certs = await createDevCertificates(['localhost'], [host]);
   const gw = await startGateway({ config: config.config, adapters, tls: certs.server });
   const kubeconfig = resolve(o.kubeconfig ?? '.kubegate/kubeconfig');

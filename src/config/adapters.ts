@@ -1,9 +1,9 @@
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import type { AdapterDefinition } from '../sdk/types.ts';
 import { ConfigError, validate, type LoadedConfig } from './load.ts';
 import type { AdapterEntry } from './schema.ts';
+import { ModuleResolutionError, resolveAdapterModule } from './resolve-module.ts';
 
 export interface LoadedAdapter {
   entry: AdapterEntry;
@@ -25,21 +25,19 @@ export async function loadAdapters(loaded: LoadedConfig, baseDir?: string): Prom
   for (const [i, entry] of loaded.config.adapters.entries()) {
     const field = `adapters[${i}].module`;
     const at = loaded.where(`/adapters/${i}/module`);
-    const spec =
-      entry.module.startsWith('.') || isAbsolute(entry.module)
-        ? pathToFileURL(resolve(dir, entry.module)).href
-        : entry.module;
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(spec)) as Record<string, unknown>;
+      mod = (await import(resolveAdapterModule(entry.module, dir))) as Record<string, unknown>;
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       const why =
-        e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes(entry.module.replace(/^\.\//, ''))
-          ? 'module not found'
-          : e.code === 'ERR_MODULE_NOT_FOUND'
-            ? `module not found (${e.message.split('\n')[0] ?? ''})`
-            : `failed to load: ${e.message.split('\n')[0] ?? String(err)}`;
+        err instanceof ModuleResolutionError
+          ? err.message
+          : e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes(entry.module.replace(/^\.\//, ''))
+            ? 'module not found'
+            : e.code === 'ERR_MODULE_NOT_FOUND'
+              ? `module not found (${e.message.split('\n')[0] ?? ''})`
+              : `failed to load: ${e.message.split('\n')[0] ?? String(err)}`;
       throw new ConfigError(`${field}: "${entry.module}": ${why}${at}`);
     }
     const def = mod.default ?? mod.adapter;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ConfigError, parseConfig } from './load.ts';
 import { loadAdapters } from './adapters.ts';
 
@@ -90,5 +91,54 @@ export default defineAdapter({ name: 'good', group: 'good.example.com', version:
   it("names the adapter's config field that is wrong", async () => {
     expect(await loadErr('./good.ts', { url: 5 })).toMatch(/^adapters\[0\]\.config\.url: .*got 5/);
     expect(await loadErr('./good.ts', { url: 'u', extra: 1 })).toMatch(/^adapters\[0\]\.config\.extra: unknown field/);
+  });
+});
+
+describe('adapter modules from anywhere', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kg-mod-'));
+  const sdk = pathToFileURL(join(import.meta.dirname, '../sdk/index.ts')).href;
+  const adapterJs = (name: string) => `import { Type, defineAdapter, defineResource } from '${sdk}';
+export default defineAdapter({ name: '${name}', group: '${name}.example.com', version: 'v1', config: Type.Object({}),
+  resources: [defineResource({ kind: 'Thing', plural: 'things', scope: 'Cluster', mode: 'mirror', schema: {}, list: async () => [] })] });\n`;
+  const pkg = (name: string, json: object, files: Record<string, string>) => {
+    const d = join(dir, 'node_modules', name);
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, 'package.json'), JSON.stringify({ name, type: 'module', ...json }));
+    for (const [f, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(d, f)), { recursive: true });
+      writeFileSync(join(d, f), text);
+    }
+  };
+  pkg(
+    '@acme/billing',
+    { exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' } } },
+    {
+      'dist/index.js': adapterJs('billing'),
+    },
+  );
+  pkg('plain-adapter', { main: 'main.js' }, { 'main.js': adapterJs('plain') });
+  pkg('ts-adapter', { exports: './src/index.ts' }, { 'src/index.ts': adapterJs('tsa') });
+  mkdirSync(join(dir, 'conf'));
+  const load = (module: string) =>
+    loadAdapters(parseConfig(JSON.stringify({ adapters: [{ name: 'a', module }] }), join(dir, 'conf', 'k.yaml'))).then(
+      (a) => a[0]?.definition.name,
+      (e: unknown) => (e instanceof ConfigError ? e.message : `unexpected ${String(e)}`),
+    );
+
+  it('resolves a package name from the config file’s folder (and the folders above it), by its exports', async () => {
+    expect(await load('@acme/billing')).toBe('billing');
+    expect(await load('plain-adapter')).toBe('plain');
+  });
+  it('refuses TypeScript under node_modules in one line saying to ship JavaScript', async () => {
+    const msg = await load('ts-adapter');
+    expect(msg).toMatch(
+      /^adapters\[0\]\.module: "ts-adapter": .*TypeScript inside node_modules.*publish the adapter as JavaScript/,
+    );
+    expect(msg).not.toContain('\n');
+  });
+  it('names a package that is not installed', async () => {
+    expect(await load('@acme/nowhere')).toMatch(
+      /package @acme\/nowhere is not installed in .*conf or a folder above it/,
+    );
   });
 });
