@@ -18,6 +18,11 @@ export interface FakeWeather {
   unfreeze(): void;
   /** Advances the data one step now. */
   tick(): void;
+  /**
+   * Answers these top-level fields for the location at `latitude` (null: as normal again), e.g.
+   * `{ timezone: null }`: the real API sends null where it has no value.
+   */
+  patch(latitude: number, fields: Record<string, unknown> | null): void;
   close(): Promise<void>;
 }
 
@@ -113,6 +118,7 @@ export async function startFakeWeather(
   let step = 0;
   let frozen = false;
   let failure: { status: number; retryAfter?: number } | null = null;
+  const patches = new Map<number, Record<string, unknown>>();
   const timer = setInterval(() => {
     if (!frozen) step++;
   }, o.changeEveryMs ?? 3000);
@@ -164,7 +170,10 @@ export async function startFakeWeather(
     if (!(Number.isInteger(days) && days >= 0 && days <= 16))
       return bad(res, `Forecast days is invalid. Allowed range 0 to 16. Given ${days}.`);
     const now = new Date();
-    const body = lats.map((lat, i) => forecast(lat, lons[i] ?? 0, step, current, daily, days, now));
+    const body = lats.map((lat, i) => ({
+      ...forecast(lat, lons[i] ?? 0, step, current, daily, days, now),
+      ...patches.get(lat),
+    }));
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
     res.end(JSON.stringify(body.length === 1 ? body[0] : body));
   });
@@ -183,6 +192,10 @@ export async function startFakeWeather(
     unfreeze: () => (frozen = false),
     tick: () => {
       step++;
+    },
+    patch(latitude, fields) {
+      if (fields) patches.set(latitude, fields);
+      else patches.delete(latitude);
     },
     close() {
       clearInterval(timer);

@@ -10,7 +10,8 @@ export interface Metrics {
   registry: Registry;
   upstreamEvents(adapter: string): UpstreamEvents;
   poll(adapter: string, resource: string, ok: boolean, seconds: number, changes: number): void;
-  skipped(adapter: string, resource: string, n: number): void;
+  /** `reason`: schema, duplicate, name, namespace, mapping or adapter (a fixed set). */
+  skipped(adapter: string, resource: string, n: number, reason: string): void;
   staleServe(adapter: string, resource: string): void;
   watchEvent(resource: string, type: string, n: number): void;
   http(verb: string, resource: string, code: number, seconds: number): void;
@@ -105,8 +106,8 @@ export function createMetrics(src: MetricsSources): Metrics {
   });
   const skipped = new Counter({
     name: 'kubegate_skipped_items_total',
-    help: 'Upstream items skipped because they were malformed.',
-    labelNames: ['adapter', 'resource'],
+    help: 'Upstream items skipped because they could not be served (schema mismatch, duplicate name, ...).',
+    labelNames: ['adapter', 'resource', 'reason'],
     registers: [registry],
   });
   const stale = new Counter({
@@ -189,7 +190,7 @@ export function createMetrics(src: MetricsSources): Metrics {
       pollDuration.observe({ adapter, resource }, seconds);
       if (n > 0) changes.inc({ adapter, resource }, n);
     },
-    skipped: (adapter, resource, n) => skipped.inc({ adapter, resource }, n),
+    skipped: (adapter, resource, n, reason) => skipped.inc({ adapter, resource, reason }, n),
     staleServe: (adapter, resource) => stale.inc({ adapter, resource }),
     watchEvent: (resource, type, n) => events.inc({ resource, type }, n),
     http: (verb, resource, code, seconds) => requests.record(verb, resource, code, seconds),

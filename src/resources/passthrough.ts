@@ -11,6 +11,17 @@ import type { FieldSelector } from '../k8s/fields.ts';
 import type { ObjectEntry } from './entry.ts';
 import { makeEntry, objectKey } from './entry.ts';
 import { buildObject, rfc3339 } from './object.ts';
+import { SkipError, SkipLedger, summarizeSkips, type SkipKind } from './skips.ts';
+
+/** One skipped item of a fetch. */
+interface Skip {
+  kind: SkipKind;
+  reason: string;
+  item?: string | undefined;
+}
+
+/** Skipped items of a cached page, by reason (they travel with the page to every replica serving it). */
+export type PageSkips = ReturnType<typeof summarizeSkips>;
 
 /** A cached page: built object bodies, the upstream cursor, and when it was fetched (µs: the resourceVersion). */
 interface CachedPage {
@@ -18,7 +29,7 @@ interface CachedPage {
   fetchedAt: number;
   cursor?: string;
   objects: { key: string; hash: string; body: string }[];
-  skipped: number;
+  skipped: PageSkips;
 }
 
 export interface PassThroughOptions {
@@ -36,6 +47,8 @@ export interface PassThroughOptions {
   lockMs: number;
   fetch: AdapterContext<unknown>['fetch'];
   log: AdapterLogger;
+  /** Where skipped items are reported; by default a ledger of its own (logging through `log`). */
+  skips?: SkipLedger;
 }
 
 export interface PageResult {
@@ -44,6 +57,8 @@ export interface PageResult {
   cursor: string | undefined;
   /** Set when the upstream failed and this is older data: its age in ms and the cause. */
   stale?: { ageMs: number; cause: string };
+  /** Items of this page (or object) the upstream sent but kubegate could not serve. */
+  skipped?: PageSkips;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -60,23 +75,33 @@ export class PassThroughCollection {
   /** Upstream calls made by this replica (tests and metrics). */
   upstreamCalls = 0;
   config: unknown;
+  /** Items skipped by this replica's recent fetches, by reason. */
+  readonly skips: SkipLedger;
 
   constructor(o: PassThroughOptions) {
     this.o = o;
     this.config = o.config;
+    this.skips =
+      o.skips ?? new SkipLedger({ adapter: o.adapter, resource: o.collection, log: o.log, retainMs: 10 * 60_000 });
   }
 
-  private ctx(skipped: string[]): AdapterContext<unknown> {
+  private ctx(skipped: Skip[]): AdapterContext<unknown> {
     return {
       config: this.config,
       fetch: this.o.fetch,
       signal: AbortSignal.timeout(60_000),
       log: this.o.log,
-      skip: (reason) => skipped.push(reason),
+      skip: (reason) => skipped.push({ kind: 'adapter', reason }),
     };
   }
 
-  private build(items: ObjectInput[], skipped: string[]): CachedPage['objects'] {
+  /** Reports a fetch's skipped items and summarizes them for the cached page. */
+  private noteSkips(skipped: Skip[]): PageSkips {
+    for (const x of skipped) this.skips.record(x.kind, x.reason, x.item);
+    return summarizeSkips(skipped);
+  }
+
+  private build(items: ObjectInput[], skipped: Skip[]): CachedPage['objects'] {
     const { resource: r, group, version } = this.o;
     const t = { group, version, kind: r.kind, namespaced: r.scope === 'Namespaced', schema: r.schema };
     const now = rfc3339(Date.now());
@@ -85,7 +110,11 @@ export class PassThroughCollection {
       try {
         out.push(buildObject(item, t, () => now));
       } catch (err) {
-        skipped.push(err instanceof Error ? err.message : String(err));
+        skipped.push(
+          err instanceof SkipError
+            ? { kind: err.kind, reason: err.reason, item: err.item }
+            : { kind: 'mapping', reason: err instanceof Error ? err.message : String(err) },
+        );
       }
     }
     return out;
@@ -167,7 +196,7 @@ export class PassThroughCollection {
     const namespace = r.pushDown?.namespace ? q.namespace : undefined;
     const key = `${this.o.collection}|list|${JSON.stringify([namespace ?? '', limit, q.cursor ?? '', labels, fields])}`;
     const { page, stale } = await this.cached(key, async () => {
-      const skipped: string[] = [];
+      const skipped: Skip[] = [];
       const res = await r.listPage(this.ctx(skipped), { limit, cursor: q.cursor, namespace, labels, fields });
       const objects = this.build(res.items, skipped);
       return {
@@ -175,7 +204,7 @@ export class PassThroughCollection {
         fetchedAt: Date.now() * 1000,
         ...(res.cursor ? { cursor: res.cursor } : {}),
         objects,
-        skipped: skipped.length,
+        skipped: this.noteSkips(skipped),
       };
     });
     return {
@@ -183,6 +212,7 @@ export class PassThroughCollection {
       rv: page.rv,
       cursor: page.cursor,
       ...(stale ? { stale } : {}),
+      ...(page.skipped.length > 0 ? { skipped: page.skipped } : {}),
     };
   }
 
@@ -190,16 +220,20 @@ export class PassThroughCollection {
   async get(
     namespace: string | undefined,
     name: string,
-  ): Promise<{ entry: ObjectEntry | undefined; stale?: PageResult['stale'] }> {
+  ): Promise<{ entry: ObjectEntry | undefined; stale?: PageResult['stale']; skipped?: PageSkips }> {
     const key = `${this.o.collection}|get|${objectKey(namespace, name)}`;
     const { page, stale } = await this.cached(key, async () => {
-      const skipped: string[] = [];
+      const skipped: Skip[] = [];
       const item = await this.o.resource.get(this.ctx(skipped), { name, namespace });
       const objects = item ? this.build([item], skipped) : [];
-      return { rv: Date.now() * 1000, fetchedAt: Date.now() * 1000, objects, skipped: skipped.length };
+      return { rv: Date.now() * 1000, fetchedAt: Date.now() * 1000, objects, skipped: this.noteSkips(skipped) };
     });
     const want = objectKey(namespace, name);
     const x = page.objects.find((o) => o.key === want);
-    return { entry: x ? makeEntry(x.key, page.rv, x.hash, x.body) : undefined, ...(stale ? { stale } : {}) };
+    return {
+      entry: x ? makeEntry(x.key, page.rv, x.hash, x.body) : undefined,
+      ...(stale ? { stale } : {}),
+      ...(page.skipped.length > 0 ? { skipped: page.skipped } : {}),
+    };
   }
 }

@@ -103,7 +103,17 @@ describe('Poller', () => {
     const t = setup([thing('x'), { name: 'nons' }, thing('x'), { name: 'bad', namespace: 'a' }, thing('y')]);
     await t.poller.pollNow();
     expect(t.view.sorted().map((e) => e.key)).toEqual(['a/x', 'a/y']);
-    expect(t.poller.status.skipped).toHaveLength(3);
+    expect(
+      t.poller.skips
+        .list()
+        .map((r) => [r.kind, r.count])
+        .sort(),
+    ).toEqual([
+      ['adapter', 1],
+      ['duplicate', 1],
+      ['namespace', 1],
+    ]);
+    expect(t.poller.skips.total()).toBe(3);
   });
 
   it('sanitizes names and labels and uses the upstream creation time', async () => {
@@ -143,6 +153,7 @@ describe('schema checks', () => {
         ]),
     });
     const nop = () => undefined;
+    const warned: Record<string, unknown>[] = [];
     const poller = new Poller({
       adapter: 't',
       group: 'g.example.com',
@@ -156,11 +167,20 @@ describe('schema checks', () => {
       holder: 'h',
       leaseTtlMs: 1000,
       fetch,
-      log: { debug: nop, info: nop, warn: nop, error: nop },
+      log: { debug: nop, info: nop, warn: (_m, e) => warned.push(e ?? {}), error: nop },
     });
     await poller.pollNow();
     expect(view.sorted().map((e) => e.key)).toEqual(['ok']);
-    expect(poller.status.skipped[0]).toMatch(/item "bad": status\/temperatureC: Expected number/);
+    expect(poller.skips.list()).toMatchObject([
+      { kind: 'schema', reason: 'status.temperatureC: expected number, got a string', count: 1, example: 'bad' },
+    ]);
     expect(poller.status.lastError).toBeUndefined();
+    // The same reason at the next polls is not logged again, and the upstream's value never reaches the log.
+    await poller.pollNow();
+    await poller.pollNow();
+    expect(warned).toEqual([
+      { resource: 'g/s', kind: 'schema', reason: 'status.temperatureC: expected number, got a string', item: 'bad' },
+    ]);
+    expect(JSON.stringify(warned)).not.toContain('hot');
   });
 });

@@ -3,6 +3,7 @@ import type { Change, Lease, Store } from '../store/types.ts';
 import { FencedError } from '../store/types.ts';
 import type { CollectionView } from './view.ts';
 import { buildObject, rfc3339 } from './object.ts';
+import { SkipError, SkipLedger } from './skips.ts';
 
 /** What the poller knows about the upstream's health; read by the server for Warnings and 503s. */
 export interface PollStatus {
@@ -10,8 +11,6 @@ export interface PollStatus {
   lastSuccess: number | undefined;
   lastError: string | undefined;
   consecutiveFailures: number;
-  /** Items skipped in the last successful poll (bad upstream data), with reasons. */
-  skipped: string[];
   polls: number;
   /** True while this replica holds the poll lease. */
   leader: boolean;
@@ -34,6 +33,8 @@ export interface PollerOptions {
   now?: () => number;
   /** Called after every poll attempt (metrics). */
   onPoll?: (ok: boolean, ms: number, changes: number) => void;
+  /** Where skipped items are reported; by default a ledger of its own (logging through `log`). */
+  skips?: SkipLedger;
 }
 
 export { rfc3339 };
@@ -48,7 +49,6 @@ export class Poller {
     lastSuccess: undefined,
     lastError: undefined,
     consecutiveFailures: 0,
-    skipped: [],
     polls: 0,
     leader: false,
   };
@@ -62,11 +62,14 @@ export class Poller {
   private readonly now: () => number;
   private firstPoll: Promise<void> | undefined;
   config: unknown;
+  /** Items the last successful poll skipped, by reason. */
+  readonly skips: SkipLedger;
 
   constructor(o: PollerOptions) {
     this.o = o;
     this.now = o.now ?? Date.now;
     this.config = o.config;
+    this.skips = o.skips ?? new SkipLedger({ adapter: o.adapter, resource: o.collection, log: o.log, now: this.now });
   }
 
   /** Starts polling; the returned promise settles after the first attempt. */
@@ -123,18 +126,19 @@ export class Poller {
     const started = this.now();
     this.status.lastAttempt = started;
     this.status.polls++;
-    const skipped: string[] = [];
+    this.skips.beginPoll();
     try {
-      const inputs = await this.listAll(skipped);
-      const changes = this.diff(inputs, skipped);
+      const inputs = await this.listAll();
+      const changes = this.diff(inputs);
       if (changes.length > 0) await store.commit(collection, this.lease, changes);
       else this.o.view.markSynced();
       this.status.lastSuccess = this.now();
       this.status.lastError = undefined;
       this.status.consecutiveFailures = 0;
-      this.status.skipped = skipped;
+      this.skips.endPoll();
       this.o.onPoll?.(true, this.now() - started, changes.length);
     } catch (err) {
+      this.skips.abandonPoll();
       if (err instanceof FencedError) this.lease = null;
       this.status.lastError = err instanceof Error ? err.message : String(err);
       this.status.consecutiveFailures++;
@@ -143,16 +147,13 @@ export class Poller {
     }
   }
 
-  private async listAll(skipped: string[]): Promise<ObjectInput[]> {
+  private async listAll(): Promise<ObjectInput[]> {
     const ctx: AdapterContext<unknown> = {
       config: this.config,
       fetch: this.o.fetch,
       signal: this.abort.signal,
       log: this.o.log,
-      skip: (reason) => {
-        skipped.push(reason);
-        this.o.log.warn('skipped an upstream item', { collection: this.o.collection, reason });
-      },
+      skip: (reason) => this.skips.record('adapter', reason),
     };
     const result = this.o.resource.list(ctx);
     if (result instanceof Promise) return result;
@@ -165,7 +166,7 @@ export class Poller {
   }
 
   /** Maps inputs to objects and compares them with the view. Exposed for tests. */
-  diff(inputs: ObjectInput[], skipped: string[]): Change[] {
+  diff(inputs: ObjectInput[]): Change[] {
     const { view, resource, group, version } = this.o;
     const seen = new Set<string>();
     const changes: Change[] = [];
@@ -180,13 +181,14 @@ export class Poller {
     for (const input of inputs) {
       try {
         const built = buildObject(input, t, (key) => view.get(key)?.obj.metadata.creationTimestamp ?? nowIso);
-        if (seen.has(built.key)) throw new Error(`duplicate object "${built.key}"`);
+        if (seen.has(built.key))
+          throw new SkipError('duplicate', 'another item of this poll has the same name', built.key);
         seen.add(built.key);
         const prev = view.get(built.key);
         if (prev?.hash === built.hash) continue;
         changes.push({ type: prev ? 'MODIFIED' : 'ADDED', ...built });
       } catch (err) {
-        skipped.push(err instanceof Error ? err.message : String(err));
+        this.skips.recordError(err);
       }
     }
     const deletions: Change[] = [];

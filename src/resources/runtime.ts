@@ -19,6 +19,7 @@ import { Poller } from './poller.ts';
 import { WatchHub } from './watch.ts';
 import { createEncoder, type Encoder } from './encode.ts';
 import { PassThroughCollection } from './passthrough.ts';
+import { SkipLedger } from './skips.ts';
 import { createMemoryQueryCache, type QueryCache } from '../store/query-cache.ts';
 
 export interface RuntimeOptions {
@@ -54,6 +55,8 @@ export interface Collection {
   supportedFields: ReadonlySet<string>;
   /** The proxy subresource, when the resource declares one, with the adapter's current config. */
   proxy?: ProxyTarget;
+  /** Upstream items the last poll could not serve, by reason. */
+  skips: SkipLedger;
 }
 
 export interface ProxyTarget {
@@ -72,6 +75,8 @@ export interface PassCollection {
   field(e: ObjectEntry, field: string): string | undefined;
   supportedFields: ReadonlySet<string>;
   proxy?: ProxyTarget;
+  /** Upstream items recent fetches could not serve, by reason. */
+  skips: SkipLedger;
 }
 
 export interface Runtime {
@@ -134,6 +139,13 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
     for (const r of def.resources as ResourceDefinition[]) {
       const info = resourceInfo(def.group, def.version, r);
       gv.resources.push(info);
+      const skips = new SkipLedger({
+        adapter: entry.name,
+        resource: `${r.plural}.${def.group}`,
+        log,
+        count: (kind, n) => o.metrics?.skipped(entry.name, r.plural, n, kind),
+        ...(r.mode === 'passthrough' ? { retainMs: 10 * 60_000 } : {}),
+      });
       if (r.mode === 'passthrough') {
         const ttlMs = parseDuration(r.cacheTtl ?? '10s', `${entry.name}: cacheTtl`);
         const pc: PassCollection = {
@@ -153,11 +165,13 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
             lockMs: 10_000,
             fetch: upstream.fetch,
             log,
+            skips,
           }),
           upstream,
           encoder: createEncoder(info),
           field: fieldGetter(),
           supportedFields: new Set(['metadata.name', 'metadata.namespace', ...info.fields]),
+          skips,
         };
         if (r.proxy) pc.proxy = { def: r.proxy, config: () => pc.pass.config };
         passthrough.push(pc);
@@ -187,11 +201,8 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
         leaseTtlMs: o.leaseTtlMs ?? Math.max(3 * pollIntervalMs, 10_000),
         fetch: upstream.fetch,
         log,
-        onPoll: (ok, ms, n) => {
-          o.metrics?.poll(entry.name, r.plural, ok, ms / 1000, n);
-          if (ok && poller.status.skipped.length > 0)
-            o.metrics?.skipped(entry.name, r.plural, poller.status.skipped.length);
-        },
+        skips,
+        onPoll: (ok, ms, n) => o.metrics?.poll(entry.name, r.plural, ok, ms / 1000, n),
       });
       if (o.metrics) {
         const m = o.metrics;
@@ -221,6 +232,7 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
         encoder: createEncoder(info),
         field: fieldGetter(),
         supportedFields: new Set(['metadata.name', 'metadata.namespace', ...info.fields]),
+        skips,
       };
       if (r.proxy) c.proxy = { def: r.proxy, config: () => poller.config };
       collections.push(c);

@@ -23,7 +23,25 @@ const AdapterStatus = Type.Object({
   upstreamErrorRate: Type.Optional(
     Type.Number({ description: 'Share of the last 200 upstream calls that failed (0 to 1).' }),
   ),
-  skippedItems: Type.Integer({ description: 'Malformed upstream items skipped by the last polls.' }),
+  skippedItems: Type.Integer({
+    description:
+      'Upstream items not served: skipped by the last poll (mirror) or by fetches of the last 10 minutes (pass-through).',
+  }),
+  skipped: Type.Optional(
+    Type.Array(
+      Type.Object({
+        resource: Type.String({ description: 'The resource the items belong to, as plural.group.' }),
+        kind: Type.String({
+          description: 'schema, duplicate, name, namespace, mapping (the object could not be built) or adapter.',
+        }),
+        reason: Type.String({ description: 'Why the items were skipped, e.g. the schema path they fail.' }),
+        count: Type.Integer({ description: 'Items skipped for this reason.' }),
+        example: Type.Optional(Type.String({ description: 'One skipped item, as namespace/name.' })),
+        lastSeen: Type.String({ format: 'date-time', description: 'When an item was last skipped for this reason.' }),
+      }),
+      { description: 'Why upstream items are not served, one entry per distinct reason (most items first).' },
+    ),
+  ),
 });
 
 const AdapterSpec = Type.Object({
@@ -58,6 +76,7 @@ export function createSelfAdapter(source: {
         columns: [
           { name: 'Resources', type: 'string', jsonPath: '.status.resources' },
           { name: 'Objects', type: 'integer', jsonPath: '.status.objects' },
+          { name: 'Skipped', type: 'integer', jsonPath: '.status.skippedItems' },
           { name: 'Last Poll', type: 'date', jsonPath: '.status.lastSuccessfulPoll' },
           { name: 'Breaker', type: 'string', jsonPath: '.status.breaker' },
           { name: 'P99 ms', type: 'number', jsonPath: '.status.upstreamP99Ms' },
@@ -73,12 +92,13 @@ export function createSelfAdapter(source: {
           }
           const pass = new Map<string, PassCollection[]>();
           for (const p of source.passthrough()) pass.set(p.adapter, [...(pass.get(p.adapter) ?? []), p]);
-          // What both kinds of adapter report: served resources and the health of the upstream policy.
+          // What both kinds of adapter report: served resources, skipped items, the health of the upstream policy.
           const common = (name: string, mode: string, cs: (Collection | PassCollection)[]) => {
             const first = cs[0] as Collection | PassCollection;
             const p99 = source.p99(name);
             const rate = source.errorRate(name);
             const breaker = first.upstream.breakerState();
+            const skipped = cs.flatMap((c) => c.skips.list());
             return {
               name,
               labels: { 'kubegate.dev/breaker': breaker, 'kubegate.dev/mode': mode },
@@ -86,6 +106,8 @@ export function createSelfAdapter(source: {
               status: {
                 resources: cs.map((c) => `${c.info.plural}.${c.info.group}`),
                 breaker,
+                skippedItems: skipped.reduce((n, x) => n + x.count, 0),
+                ...(skipped.length > 0 ? { skipped } : {}),
                 ...(p99 !== undefined ? { upstreamP99Ms: Math.round(p99 * 10) / 10 } : {}),
                 ...(rate !== undefined ? { upstreamErrorRate: Math.round(rate * 1000) / 1000 } : {}),
               },
@@ -93,7 +115,7 @@ export function createSelfAdapter(source: {
           };
           const passRows = [...pass].map(([name, ps]) => {
             const row = common(name, 'passthrough', ps);
-            return { ...row, status: { ...row.status, consecutiveFailures: 0, skippedItems: 0 } };
+            return { ...row, status: { ...row.status, consecutiveFailures: 0 } };
           });
           const mirrorRows = [...by].map(([name, cs]) => {
             const row = common(name, 'mirror', cs);
@@ -107,7 +129,6 @@ export function createSelfAdapter(source: {
                 ...(success > 0 ? { lastSuccessfulPoll: rfc3339(success) } : {}),
                 ...(err ? { lastError: err } : {}),
                 consecutiveFailures: Math.max(...cs.map((c) => c.poller.status.consecutiveFailures)),
-                skippedItems: cs.reduce((n, c) => n + c.poller.status.skipped.length, 0),
               },
             };
           });

@@ -6,12 +6,14 @@ import type { ListOptions } from '../k8s/params.ts';
 import type { PassCollection } from '../resources/runtime.ts';
 import type { PageResult } from '../resources/passthrough.ts';
 import { objectFilter } from './list.ts';
-import { staleDataWarning } from '../k8s/warning.ts';
+import { addWarning, staleDataWarning } from '../k8s/warning.ts';
+import { skipWarning } from '../resources/skips.ts';
 
 const CURSOR = 'pt:';
 
-function warn(reply: FastifyReply, c: PassCollection, stale: PageResult['stale']): void {
-  if (stale) reply.header('warning', staleDataWarning(c.adapter, stale.cause, stale.ageMs));
+function warn(reply: FastifyReply, c: PassCollection, r: Pick<PageResult, 'stale' | 'skipped'>): void {
+  if (r.stale) reply.header('warning', staleDataWarning(c.adapter, r.stale.cause, r.stale.ageMs));
+  if (r.skipped) addWarning(reply, skipWarning(c.adapter, `${c.info.plural}.${c.info.group}`, r.skipped));
 }
 
 async function upstream<T>(c: PassCollection, f: () => Promise<T>): Promise<T> {
@@ -41,9 +43,11 @@ export async function servePassThrough(
 ): Promise<FastifyReply> {
   const inc = o.includeObject;
   if (name !== undefined) {
-    const { entry, stale } = await upstream(c, () => c.pass.get(namespace, name));
+    const got = await upstream(c, () => c.pass.get(namespace, name));
+    const { entry } = got;
+    // An object the upstream has but kubegate cannot serve is a NotFound that says why (in the Warning).
+    warn(reply, c, got);
     if (!entry) throw notFound(c.info.plural, c.info.group, name);
-    warn(reply, c, stale);
     return reply
       .type('application/json')
       .send(format.kind === 'table' ? c.encoder.objectTable(entry, format.version, inc) : entry.json);
@@ -62,7 +66,7 @@ export async function servePassThrough(
       fieldSelector: o.fieldSelector,
     }),
   );
-  warn(reply, c, page.stale);
+  warn(reply, c, page);
   const filter = objectFilter(c, namespace, o);
   const entries = filter ? page.entries.filter(filter) : page.entries;
   const meta = {

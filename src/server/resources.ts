@@ -6,7 +6,7 @@ import { parseListOptions, type ListOptions } from '../k8s/params.ts';
 import { parseResourcePath, requestVerb } from '../k8s/paths.ts';
 import type { Collection, PassCollection, Runtime } from '../resources/runtime.ts';
 import { servePassThrough } from './passthrough.ts';
-import { shortAge, staleDataWarning, warningHeader } from '../k8s/warning.ts';
+import { addWarning, shortAge, staleDataWarning, warningHeader } from '../k8s/warning.ts';
 import { serveProxy } from './proxy.ts';
 import type { IncludeObject } from '../resources/encode.ts';
 import { objectKey } from '../resources/entry.ts';
@@ -128,6 +128,7 @@ export function createResourceHandler(
       reply.header('warning', warning);
       onStale?.(c);
     }
+    addWarning(reply, c.skips.warning());
 
     if (opts.watch) {
       if (rp.name !== undefined) {

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,6 +19,8 @@ export interface TestGatewayOptions {
   token?: string;
   watch?: Record<string, unknown>;
   store?: Record<string, unknown>;
+  /** The process logger (default: kubegate's own, to stdout). */
+  logger?: Logger;
 }
 
 export interface TestGateway {
@@ -51,7 +54,12 @@ export async function startTestGateway(o: TestGatewayOptions): Promise<TestGatew
     'test config',
   );
   const adapters = await loadAdapters(loaded, ROOT);
-  const gateway = await startGateway({ config: loaded.config, adapters, tls: certs.server });
+  const gateway = await startGateway({
+    config: loaded.config,
+    adapters,
+    tls: certs.server,
+    ...(o.logger ? { logger: o.logger } : {}),
+  });
   const kubeconfig = join(dir, 'kubeconfig');
   writeKubeconfig(kubeconfig, { server: gateway.url, ca: certs.ca.cert, token, user: 'tester' });
   const { Agent, fetch: ufetch } = await import('undici');
