@@ -25,6 +25,10 @@ export interface MetricsSources {
   watchers(): { resource: string; count: number }[];
   lastSuccess(): { adapter: string; resource: string; seconds: number | undefined }[];
   leaders(): { adapter: string; resource: string; leader: boolean }[];
+  /** Poll interval of each mirrored collection (staleness is judged in intervals). */
+  intervals?(): { adapter: string; resource: string; seconds: number }[];
+  /** Whether the store (Redis) is reachable; the memory store always is. */
+  storeUp?(): boolean;
 }
 
 const BREAKER: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
@@ -162,6 +166,24 @@ export function createMetrics(src: MetricsSources): Metrics {
     collect() {
       this.reset();
       for (const l of src.leaders()) this.set({ adapter: l.adapter, resource: l.resource }, l.leader ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'kubegate_poll_interval_seconds',
+    help: 'Configured poll interval of the collection.',
+    labelNames: ['adapter', 'resource'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const i of src.intervals?.() ?? []) this.set({ adapter: i.adapter, resource: i.resource }, i.seconds);
+    },
+  });
+  new Gauge({
+    name: 'kubegate_store_up',
+    help: '1 while the store (Redis) is reachable from this replica, 0 while it is not.',
+    registers: [registry],
+    collect() {
+      this.set(src.storeUp === undefined || src.storeUp() ? 1 : 0);
     },
   });
   const windows = new Map<string, Window>();

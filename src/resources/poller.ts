@@ -65,6 +65,11 @@ export class Poller {
   /** Items the last successful poll skipped, by reason. */
   readonly skips: SkipLedger;
 
+  /** The configured poll interval. */
+  get intervalMs(): number {
+    return this.o.intervalMs;
+  }
+
   constructor(o: PollerOptions) {
     this.o = o;
     this.now = o.now ?? Date.now;

@@ -94,6 +94,9 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     objects: () => cols().map((c) => ({ adapter: c.adapter, resource: c.info.plural, count: c.view.size })),
     watchers: () => cols().map((c) => ({ resource: c.info.plural, count: c.hub.size })),
     leaders: () => cols().map((c) => ({ adapter: c.adapter, resource: c.info.plural, leader: c.poller.status.leader })),
+    intervals: () =>
+      cols().map((c) => ({ adapter: c.adapter, resource: c.info.plural, seconds: c.poller.intervalMs / 1000 })),
+    storeUp: () => store.healthy(),
     lastSuccess: () =>
       cols().map((c) => ({
         adapter: c.adapter,
