@@ -29,6 +29,8 @@ export class KubeError extends Error {
   readonly reason: string;
   readonly code: number;
   readonly details: StatusDetails | undefined;
+  /** Warning header values to send with the Status (e.g. why an object the upstream has is not served). */
+  warnings: string[] | undefined;
   constructor(code: number, reason: string, message: string, details?: StatusDetails) {
     super(message);
     this.code = code;
@@ -92,6 +94,28 @@ export const tooManyRequests = (message: string, retryAfterSeconds: number): Kub
 
 export const serviceUnavailable = (message: string, retryAfterSeconds?: number): KubeError =>
   new KubeError(503, 'ServiceUnavailable', message, retryAfterSeconds ? { retryAfterSeconds } : {});
+
+/** Retry-After of every "upstream unavailable" answer when the resource names no interval of its own. */
+export const UPSTREAM_RETRY_MS = 5000;
+
+/**
+ * 503 for a resource whose upstream cannot answer, in one wording everywhere (lists, gets, watches, proxy):
+ * `<adapter>: upstream unavailable for <resource>: <cause>`, or, when nothing was ever fetched,
+ * `<adapter>: no data for <resource> yet: upstream unavailable: <cause>`. Retry-After is when kubegate next
+ * tries the upstream itself (`retryAfterMs`: a mirror's poll interval), 1 to 60 seconds.
+ */
+export function upstreamUnavailable(
+  adapter: string,
+  resource: string,
+  cause: string,
+  o: { retryAfterMs?: number; noDataYet?: boolean } = {},
+): KubeError {
+  const seconds = Math.min(60, Math.max(1, Math.ceil((o.retryAfterMs ?? UPSTREAM_RETRY_MS) / 1000)));
+  const what = o.noDataYet
+    ? `no data for ${resource} yet: upstream unavailable`
+    : `upstream unavailable for ${resource}`;
+  return serviceUnavailable(`${adapter}: ${what}: ${cause}`, seconds);
+}
 
 /** 504 Timeout; `cause` e.g. `ResourceVersionTooLarge` (what reflectors look for). */
 export const timeout = (message: string, causeReason?: string): KubeError =>

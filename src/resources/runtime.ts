@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TSchema } from '@sinclair/typebox';
 import type { LoadedAdapter } from '../config/adapters.ts';
 import type { GroupVersionInfo, ResourceInfo } from '../k8s/types.ts';
-import type { AdapterLogger, ProxyDefinition, ResourceDefinition } from '../sdk/types.ts';
+import type { AdapterLogger, MirrorResource, PassThroughResource, ResourceDefinition } from '../sdk/types.ts';
 import { parseDuration } from '../sdk/duration.ts';
 import type { Store } from '../store/types.ts';
 import type { ObjectEntry } from './entry.ts';
@@ -17,10 +17,15 @@ import type { Metrics } from '../observability/metrics.ts';
 import { CollectionView } from './view.ts';
 import { Poller } from './poller.ts';
 import { WatchHub } from './watch.ts';
-import { createEncoder, type Encoder } from './encode.ts';
-import { PassThroughCollection } from './passthrough.ts';
+import { createEncoder } from './encode.ts';
+import { PassThroughQueries } from './passthrough-queries.ts';
 import { SkipLedger } from './skips.ts';
 import { createMemoryQueryCache, type QueryCache } from '../store/query-cache.ts';
+import type { CommonParts } from '../registry/base.ts';
+import { MirrorStorage, type MirrorParts } from '../registry/mirror.ts';
+import { PassThroughStorage } from '../registry/passthrough.ts';
+import type { ServedResource } from '../registry/types.ts';
+import type { ResourceHealth } from './self-adapter.ts';
 
 export interface RuntimeOptions {
   store: Store;
@@ -30,68 +35,45 @@ export interface RuntimeOptions {
   holder?: string;
   /** How long a poll lease lasts without renewal; default three poll intervals, at least 10 s. */
   leaseTtlMs?: number;
-  errorFrame: (code: number, reason: string, message: string) => Buffer;
+  /** ERROR frame of a watch cut by the server (a Status object); default {@link statusErrorFrame}. */
+  errorFrame?: (code: number, reason: string, message: string) => Buffer;
   /** Metrics hooks per adapter. */
   upstreamEvents?: (adapter: string) => UpstreamEvents;
-  metrics?: Pick<Metrics, 'poll' | 'skipped' | 'watchEvent'>;
+  metrics?: Pick<Metrics, 'poll' | 'skipped' | 'watchEvent' | 'staleServe'>;
   /** Per-query cache of pass-through resources (shared by replicas with Redis). */
   queryCache?: QueryCache;
+  now?: () => number;
 }
 
-/** Everything kubegate keeps about one served collection. */
-export interface Collection {
-  adapter: string;
-  info: ResourceInfo;
+/** The parts of one mirrored collection (tests drive its poller directly). */
+export interface Collection extends MirrorParts {
   /** `group/plural`. */
   id: string;
-  view: CollectionView;
-  poller: Poller;
-  hub: WatchHub;
-  upstream: UpstreamClient;
-  pollIntervalMs: number;
-  encoder: Encoder;
-  /** Value of a selectable field of an object (field selectors). */
-  field(e: ObjectEntry, field: string): string | undefined;
-  supportedFields: ReadonlySet<string>;
-  /** The proxy subresource, when the resource declares one, with the adapter's current config. */
-  proxy?: ProxyTarget;
-  /** Upstream items the last poll could not serve, by reason. */
-  skips: SkipLedger;
-}
-
-export interface ProxyTarget {
-  def: ProxyDefinition<unknown>;
-  config(): unknown;
-}
-
-/** A pass-through collection: forwarded to the upstream, cached per query. */
-export interface PassCollection {
-  adapter: string;
-  info: ResourceInfo;
-  id: string;
-  pass: PassThroughCollection;
-  upstream: UpstreamClient;
-  encoder: Encoder;
-  field(e: ObjectEntry, field: string): string | undefined;
-  supportedFields: ReadonlySet<string>;
-  proxy?: ProxyTarget;
-  /** Upstream items recent fetches could not serve, by reason. */
-  skips: SkipLedger;
 }
 
 export interface Runtime {
   groupVersions: GroupVersionInfo[];
-  /** Mirrored collections. */
-  collections: Collection[];
-  passthrough: PassCollection[];
-  findPassThrough(group: string, version: string, plural: string): PassCollection | undefined;
-  /** Lookup by `group/version/plural`. */
-  find(group: string, version: string, plural: string): Collection | undefined;
+  /** The served resource at `/apis/<group>/<version>/<plural>`, whatever keeps its data. */
+  resource(group: string, version: string, plural: string): ServedResource | undefined;
   hasGroupVersion(group: string, version: string): boolean;
+  /** Mirrored resources (health, metrics, `kubectl get adapters`). */
+  mirrors: MirrorStorage[];
+  passthrough: PassThroughStorage[];
+  /** The parts of the mirrored collections, in the order of {@link mirrors}. */
+  collections: Collection[];
+  /** Health of every served resource (readiness, metrics, `kubectl get adapters`). */
+  health(): ResourceHealth[];
   /** Replaces an adapter's (validated) config and polls its collections at once (config reload). */
   reconfigure(adapter: string, config: unknown): Promise<void>;
   start(): Promise<void>;
+  /** Stops the pollers and ends every watch. */
   stop(): Promise<void>;
+}
+
+/** The watch ERROR frame: a Status object, whatever the watcher's format. */
+export function statusErrorFrame(code: number, reason: string, message: string): Buffer {
+  const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+  return Buffer.from(`{"type":"ERROR","object":${JSON.stringify(status)}}\n`);
 }
 
 function jsonSchema(s: TSchema | undefined): object | undefined {
@@ -121,150 +103,193 @@ export function resourceInfo(group: string, version: string, r: ResourceDefiniti
   };
 }
 
-/** Builds views, pollers and watch hubs for every resource of every loaded adapter. */
+/** What every resource of one adapter shares. */
+interface AdapterScope {
+  loaded: LoadedAdapter;
+  log: AdapterLogger;
+  upstream: UpstreamClient;
+}
+
+function commonParts(scope: AdapterScope, info: ResourceInfo, o: RuntimeOptions): CommonParts {
+  const adapter = scope.loaded.entry.name;
+  return {
+    adapter,
+    skips: new SkipLedger({
+      adapter,
+      resource: `${info.plural}.${info.group}`,
+      log: scope.log,
+      count: (kind, n) => o.metrics?.skipped(adapter, info.plural, n, kind),
+      // A pass-through resource has no "last poll": its skips are those of recent fetches.
+      ...(info.verbs.includes('watch') ? {} : { retainMs: 10 * 60_000 }),
+    }),
+    info,
+    upstream: scope.upstream,
+    encoder: createEncoder(info),
+    field: fieldGetter(),
+    supportedFields: new Set(['metadata.name', 'metadata.namespace', ...info.fields]),
+  };
+}
+
+function createPassThrough(
+  scope: AdapterScope,
+  info: ResourceInfo,
+  r: PassThroughResource,
+  o: RuntimeOptions,
+  queryCache: QueryCache,
+): PassThroughStorage {
+  const { entry, definition: def, config } = scope.loaded;
+  const common = commonParts(scope, info, o);
+  const queries = new PassThroughQueries({
+    adapter: entry.name,
+    group: def.group,
+    version: def.version,
+    collection: `${def.group}/${r.plural}`,
+    resource: r,
+    config,
+    cache: queryCache,
+    ttlMs: parseDuration(r.cacheTtl ?? '10s', `${entry.name}: cacheTtl`),
+    staleMs: 10 * 60_000,
+    lockMs: 10_000,
+    fetch: scope.upstream.fetch,
+    log: scope.log,
+    skips: common.skips,
+  });
+  return new PassThroughStorage({
+    ...common,
+    queries,
+    ...(r.proxy ? { proxy: { def: r.proxy, config: () => queries.config, upstream: scope.upstream } } : {}),
+  });
+}
+
+function createMirror(
+  scope: AdapterScope,
+  info: ResourceInfo,
+  r: MirrorResource,
+  o: RuntimeOptions,
+  holder: string,
+): Collection {
+  const { entry, definition: def, config } = scope.loaded;
+  const view = new CollectionView({
+    maxEvents: o.watch.maxEvents,
+    maxEventAgeMs: o.watch.maxEventAgeMs,
+    maxSnapshots: 32,
+    ...(o.now ? { now: o.now } : {}),
+  });
+  const id = `${def.group}/${r.plural}`;
+  const pollIntervalMs = parseDuration(entry.pollInterval ?? r.pollInterval ?? '30s', `${entry.name}: pollInterval`);
+  const m = o.metrics;
+  const common = commonParts(scope, info, o);
+  const poller: Poller = new Poller({
+    adapter: entry.name,
+    group: def.group,
+    version: def.version,
+    collection: id,
+    resource: r,
+    config,
+    intervalMs: pollIntervalMs,
+    view,
+    store: o.store,
+    holder,
+    leaseTtlMs: o.leaseTtlMs ?? Math.max(3 * pollIntervalMs, 10_000),
+    fetch: scope.upstream.fetch,
+    log: scope.log,
+    ...(o.now ? { now: o.now } : {}),
+    skips: common.skips,
+    onPoll: (ok, ms, n) => m?.poll(entry.name, r.plural, ok, ms / 1000, n),
+  });
+  if (m) {
+    view.subscribe({
+      onEvents: (events) => {
+        const counts: Record<string, number> = {};
+        for (const e of events) counts[e.type] = (counts[e.type] ?? 0) + 1;
+        for (const [t, n] of Object.entries(counts)) m.watchEvent(r.plural, t, n);
+      },
+      onReset: () => undefined,
+    });
+  }
+  const hub = new WatchHub(view, {
+    bookmarkIntervalMs: o.watch.bookmarkIntervalMs,
+    maxBufferedBytes: o.watch.maxBufferedBytes,
+    errorFrame: o.errorFrame ?? statusErrorFrame,
+  });
+  const downSince = o.store.downSince?.bind(o.store);
+  return {
+    ...common,
+    id,
+    view,
+    poller,
+    hub,
+    pollIntervalMs,
+    ...(r.proxy ? { proxy: { def: r.proxy, config: () => poller.config, upstream: scope.upstream } } : {}),
+    ...(downSince ? { storeDownSince: downSince } : {}),
+    ...(m ? { onStale: () => m.staleServe(entry.name, r.plural) } : {}),
+    ...(o.now ? { now: o.now } : {}),
+  };
+}
+
+/** Builds the served resources (views, pollers and watch hubs of mirrors; query caches of pass-throughs). */
 export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Runtime {
   const holder = o.holder ?? randomUUID();
   const collections: Collection[] = [];
   const groupVersions: GroupVersionInfo[] = [];
-  const passthrough: PassCollection[] = [];
+  const passthrough: PassThroughStorage[] = [];
   const queryCache = o.queryCache ?? createMemoryQueryCache();
-  for (const a of adapters) {
-    const { definition: def, entry } = a;
-    const log = o.log.child ? o.log.child({ adapter: entry.name }) : o.log;
-    const upstream = createUpstreamClient({
-      ...resilienceOptions(entry.resilience),
-      ...(o.upstreamEvents ? { events: o.upstreamEvents(entry.name) } : {}),
-    });
+  for (const loaded of adapters) {
+    const { definition: def, entry } = loaded;
+    const scope: AdapterScope = {
+      loaded,
+      log: o.log.child ? o.log.child({ adapter: entry.name }) : o.log,
+      upstream: createUpstreamClient({
+        ...resilienceOptions(entry.resilience),
+        ...(o.upstreamEvents ? { events: o.upstreamEvents(entry.name) } : {}),
+      }),
+    };
     const gv: GroupVersionInfo = { group: def.group, version: def.version, resources: [] };
     for (const r of def.resources as ResourceDefinition[]) {
       const info = resourceInfo(def.group, def.version, r);
       gv.resources.push(info);
-      const skips = new SkipLedger({
-        adapter: entry.name,
-        resource: `${r.plural}.${def.group}`,
-        log,
-        count: (kind, n) => o.metrics?.skipped(entry.name, r.plural, n, kind),
-        ...(r.mode === 'passthrough' ? { retainMs: 10 * 60_000 } : {}),
-      });
-      if (r.mode === 'passthrough') {
-        const ttlMs = parseDuration(r.cacheTtl ?? '10s', `${entry.name}: cacheTtl`);
-        const pc: PassCollection = {
-          adapter: entry.name,
-          info,
-          id: `${def.group}/${r.plural}`,
-          pass: new PassThroughCollection({
-            adapter: entry.name,
-            group: def.group,
-            version: def.version,
-            collection: `${def.group}/${r.plural}`,
-            resource: r,
-            config: a.config,
-            cache: queryCache,
-            ttlMs,
-            staleMs: 10 * 60_000,
-            lockMs: 10_000,
-            fetch: upstream.fetch,
-            log,
-            skips,
-          }),
-          upstream,
-          encoder: createEncoder(info),
-          field: fieldGetter(),
-          supportedFields: new Set(['metadata.name', 'metadata.namespace', ...info.fields]),
-          skips,
-        };
-        if (r.proxy) pc.proxy = { def: r.proxy, config: () => pc.pass.config };
-        passthrough.push(pc);
-        continue;
-      }
-      const view = new CollectionView({
-        maxEvents: o.watch.maxEvents,
-        maxEventAgeMs: o.watch.maxEventAgeMs,
-        maxSnapshots: 32,
-      });
-      const id = `${def.group}/${r.plural}`;
-      const pollIntervalMs = parseDuration(
-        entry.pollInterval ?? r.pollInterval ?? '30s',
-        `${entry.name}: pollInterval`,
-      );
-      const poller = new Poller({
-        adapter: entry.name,
-        group: def.group,
-        version: def.version,
-        collection: id,
-        resource: r,
-        config: a.config,
-        intervalMs: pollIntervalMs,
-        view,
-        store: o.store,
-        holder,
-        leaseTtlMs: o.leaseTtlMs ?? Math.max(3 * pollIntervalMs, 10_000),
-        fetch: upstream.fetch,
-        log,
-        skips,
-        onPoll: (ok, ms, n) => o.metrics?.poll(entry.name, r.plural, ok, ms / 1000, n),
-      });
-      if (o.metrics) {
-        const m = o.metrics;
-        view.subscribe({
-          onEvents: (events) => {
-            const counts: Record<string, number> = {};
-            for (const e of events) counts[e.type] = (counts[e.type] ?? 0) + 1;
-            for (const [t, n] of Object.entries(counts)) m.watchEvent(r.plural, t, n);
-          },
-          onReset: () => undefined,
-        });
-      }
-      const hub = new WatchHub(view, {
-        bookmarkIntervalMs: o.watch.bookmarkIntervalMs,
-        maxBufferedBytes: o.watch.maxBufferedBytes,
-        errorFrame: o.errorFrame,
-      });
-      const c: Collection = {
-        adapter: entry.name,
-        info,
-        id,
-        view,
-        poller,
-        hub,
-        upstream,
-        pollIntervalMs,
-        encoder: createEncoder(info),
-        field: fieldGetter(),
-        supportedFields: new Set(['metadata.name', 'metadata.namespace', ...info.fields]),
-        skips,
-      };
-      if (r.proxy) c.proxy = { def: r.proxy, config: () => poller.config };
-      collections.push(c);
+      if (r.mode === 'passthrough') passthrough.push(createPassThrough(scope, info, r, o, queryCache));
+      else collections.push(createMirror(scope, info, r, o, holder));
     }
     groupVersions.push(gv);
   }
+  const mirrors = collections.map((c) => new MirrorStorage(c));
   // Nested maps: a lookup per request without building a key string.
-  const tree = new Map<string, Map<string, { mirror: Map<string, Collection>; pass: Map<string, PassCollection> }>>();
+  const tree = new Map<string, Map<string, Map<string, ServedResource>>>();
   const node = (g: string, v: string) => {
     let vs = tree.get(g);
-    if (!vs)
-      tree.set(g, (vs = new Map<string, { mirror: Map<string, Collection>; pass: Map<string, PassCollection> }>()));
+    if (!vs) tree.set(g, (vs = new Map<string, Map<string, ServedResource>>()));
     let n = vs.get(v);
-    if (!n) vs.set(v, (n = { mirror: new Map(), pass: new Map() }));
+    if (!n) vs.set(v, (n = new Map<string, ServedResource>()));
     return n;
   };
   for (const gv of groupVersions) node(gv.group, gv.version);
-  for (const c of collections) node(c.info.group, c.info.version).mirror.set(c.info.plural, c);
-  for (const p of passthrough) node(p.info.group, p.info.version).pass.set(p.info.plural, p);
+  for (const r of [...mirrors, ...passthrough]) node(r.info.group, r.info.version).set(r.info.plural, r);
   const subscriptions: { close(): void }[] = [];
   return {
     groupVersions,
-    collections,
+    mirrors,
     passthrough,
-    find: (g, v, p) => tree.get(g)?.get(v)?.mirror.get(p),
-    findPassThrough: (g, v, p) => tree.get(g)?.get(v)?.pass.get(p),
+    collections,
+    resource: (g, v, p) => tree.get(g)?.get(v)?.get(p),
     hasGroupVersion: (g, v) => tree.get(g)?.has(v) ?? false,
+    health: () => [
+      ...mirrors.map((m) => {
+        const mirror = m.status();
+        return { ...where(m.info), adapter: m.adapter, breaker: mirror.breaker, skipped: m.skipped(), mirror };
+      }),
+      ...passthrough.map((p) => ({
+        ...where(p.info),
+        adapter: p.adapter,
+        breaker: p.status().breaker,
+        skipped: p.skipped(),
+      })),
+    ],
     async reconfigure(adapter, config) {
       const mine = collections.filter((c) => c.adapter === adapter);
-      if (mine.length === 0 && !passthrough.some((p) => p.adapter === adapter))
-        throw new Error(`no adapter named "${adapter}"`);
-      for (const p of passthrough) if (p.adapter === adapter) p.pass.config = config;
+      const pass = passthrough.filter((p) => p.adapter === adapter);
+      if (mine.length === 0 && pass.length === 0) throw new Error(`no adapter named "${adapter}"`);
+      for (const p of pass) p.reconfigure(config);
       for (const c of mine) c.poller.config = config;
       await Promise.all(mine.map((c) => c.poller.pollNow()));
     },
@@ -282,11 +307,16 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
       for (const c of collections) void c.poller.start();
     },
     async stop() {
+      for (const c of collections) c.hub.closeAll(0, '', '');
       await Promise.all(collections.map((c) => c.poller.stop()));
       for (const c of collections) c.hub.close();
       for (const s of subscriptions) s.close();
     },
   };
+}
+
+function where(info: ResourceInfo): { group: string; version: string; plural: string } {
+  return { group: info.group, version: info.version, plural: info.plural };
 }
 
 /** Reads `metadata.name`, `metadata.namespace` or a declared dotted path; non-scalars do not match. */

@@ -1,5 +1,6 @@
 import { Type, defineAdapter, defineResource } from '../sdk/index.ts';
-import type { Collection, PassCollection } from './runtime.ts';
+import type { MirrorStatus } from '../registry/mirror.ts';
+import type { SkipRecord } from './skips.ts';
 import { rfc3339 } from './poller.ts';
 
 export const SELF_GROUP = 'kubegate.dev';
@@ -49,13 +50,26 @@ const AdapterSpec = Type.Object({
   version: Type.String({ description: 'The API version the adapter serves.' }),
 });
 
+/** What a row of `kubectl get adapters` is made of, per served resource. */
+export interface ResourceHealth {
+  adapter: string;
+  group: string;
+  version: string;
+  plural: string;
+  breaker: string;
+  /** Upstream items not served, one record per reason. */
+  skipped: SkipRecord[];
+  /** Only for mirrored resources. */
+  mirror?: MirrorStatus;
+}
+
 /**
  * kubegate describing itself through its own API: `kubectl get adapters` shows every adapter's health, the
  * first place an operator looks. Served like any mirrored resource (list, watch, selectors, Table).
  */
 export function createSelfAdapter(source: {
-  collections(): Collection[];
-  passthrough(): PassCollection[];
+  /** Every served resource: mirrors report their polls, pass-throughs only their upstream. */
+  resources(): ResourceHealth[];
   p99(adapter: string): number | undefined;
   errorRate(adapter: string): number | undefined;
 }) {
@@ -85,26 +99,24 @@ export function createSelfAdapter(source: {
         ],
         fields: ['status.breaker'],
         list() {
-          const by = new Map<string, Collection[]>();
-          for (const c of source.collections()) {
-            if (c.info.group === SELF_GROUP) continue;
-            by.set(c.adapter, [...(by.get(c.adapter) ?? []), c]);
+          const by = new Map<string, ResourceHealth[]>();
+          for (const r of source.resources()) {
+            if (r.group === SELF_GROUP) continue;
+            by.set(r.adapter, [...(by.get(r.adapter) ?? []), r]);
           }
-          const pass = new Map<string, PassCollection[]>();
-          for (const p of source.passthrough()) pass.set(p.adapter, [...(pass.get(p.adapter) ?? []), p]);
           // What both kinds of adapter report: served resources, skipped items, the health of the upstream policy.
-          const common = (name: string, mode: string, cs: (Collection | PassCollection)[]) => {
-            const first = cs[0] as Collection | PassCollection;
+          const common = (name: string, mode: string, rs: ResourceHealth[]) => {
+            const first = rs[0] as ResourceHealth;
             const p99 = source.p99(name);
             const rate = source.errorRate(name);
-            const breaker = first.upstream.breakerState();
-            const skipped = cs.flatMap((c) => c.skips.list());
+            const breaker = first.breaker;
+            const skipped = rs.flatMap((r) => r.skipped);
             return {
               name,
               labels: { 'kubegate.dev/breaker': breaker, 'kubegate.dev/mode': mode },
-              spec: { group: first.info.group, version: first.info.version },
+              spec: { group: first.group, version: first.version },
               status: {
-                resources: cs.map((c) => `${c.info.plural}.${c.info.group}`),
+                resources: rs.map((r) => `${r.plural}.${r.group}`),
                 breaker,
                 skippedItems: skipped.reduce((n, x) => n + x.count, 0),
                 ...(skipped.length > 0 ? { skipped } : {}),
@@ -113,25 +125,30 @@ export function createSelfAdapter(source: {
               },
             };
           };
-          const passRows = [...pass].map(([name, ps]) => {
-            const row = common(name, 'passthrough', ps);
-            return { ...row, status: { ...row.status, consecutiveFailures: 0 } };
-          });
-          const mirrorRows = [...by].map(([name, cs]) => {
-            const row = common(name, 'mirror', cs);
-            const success = Math.max(...cs.map((c) => c.poller.status.lastSuccess ?? 0));
-            const err = cs.map((c) => c.poller.status.lastError).find(Boolean);
-            return {
-              ...row,
-              status: {
-                ...row.status,
-                objects: cs.reduce((n, c) => n + c.view.size, 0),
-                ...(success > 0 ? { lastSuccessfulPoll: rfc3339(success) } : {}),
-                ...(err ? { lastError: err } : {}),
-                consecutiveFailures: Math.max(...cs.map((c) => c.poller.status.consecutiveFailures)),
-              },
-            };
-          });
+          const passRows = [...by]
+            .filter(([, rs]) => rs.every((r) => !r.mirror))
+            .map(([name, rs]) => {
+              const row = common(name, 'passthrough', rs);
+              return { ...row, status: { ...row.status, consecutiveFailures: 0 } };
+            });
+          const mirrorRows = [...by]
+            .map(([name, rs]) => [name, rs.flatMap((r) => (r.mirror ? [r.mirror] : []))] as const)
+            .filter(([, ms]) => ms.length > 0)
+            .map(([name, ms]) => {
+              const row = common(name, 'mirror', by.get(name) ?? []);
+              const success = Math.max(...ms.map((m) => m.lastSuccess ?? 0));
+              const err = ms.map((m) => m.lastError).find(Boolean);
+              return {
+                ...row,
+                status: {
+                  ...row.status,
+                  objects: ms.reduce((n, m) => n + m.objects, 0),
+                  ...(success > 0 ? { lastSuccessfulPoll: rfc3339(success) } : {}),
+                  ...(err ? { lastError: err } : {}),
+                  consecutiveFailures: Math.max(...ms.map((m) => m.consecutiveFailures)),
+                },
+              };
+            });
           return Promise.resolve([...passRows, ...mirrorRows]);
         },
       }),

@@ -41,6 +41,7 @@ function sendStatus(reply: FastifyReply, err: unknown): FastifyReply {
   if (status.code === 500 && !(err instanceof KubeError))
     reply.log.error({ err, reqId: reply.request.id, url: reply.request.url.split('?')[0] }, 'unexpected error');
   if (status.details?.retryAfterSeconds) reply.header('retry-after', String(status.details.retryAfterSeconds));
+  if (err instanceof KubeError && err.warnings) reply.header('warning', err.warnings);
   return reply.code(status.code).type(JSON_TYPE).send(JSON.stringify(status));
 }
 
@@ -130,10 +131,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
       },
       {
         name: 'poll-started',
-        check: () =>
-          runtime.collections.every((c) => c.poller.status.polls > 0 || c.view.synced)
-            ? undefined
-            : 'first polls pending',
+        check: () => (runtime.health().every((h) => h.mirror?.started ?? true) ? undefined : 'first polls pending'),
       },
     ],
   });
@@ -245,13 +243,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
     return reply.type(JSON_TYPE).send(doc.body);
   });
 
-  const resources = createResourceHandler(
-    runtime,
-    gate,
-    (g, v) => discovery.resourceLists.get(`${g}/${v}`)?.body,
-    (c) => metrics?.staleServe(c.adapter, c.info.plural),
-    () => o.store.downSince?.(),
-  );
+  const resources = createResourceHandler(runtime, gate, (g, v) => discovery.resourceLists.get(`${g}/${v}`)?.body);
   // Metrics are recorded here and in the error handler rather than in an onResponse hook (cheaper per request).
   const handler = metrics
     ? async (req: FastifyRequest, reply: FastifyReply) => {

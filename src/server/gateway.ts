@@ -37,11 +37,6 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-const errorFrame = (code: number, reason: string, message: string): Buffer =>
-  Buffer.from(
-    `{"type":"ERROR","object":${JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code })}}\n`,
-  );
-
 /** Creates the store named by the config. */
 export function createStore(config: KubegateConfig, log?: Logger): Promise<Store> {
   const type = config.store?.type ?? 'memory';
@@ -89,24 +84,22 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   // Set once the runtime exists; the metrics and the self adapter read it lazily.
   // eslint-disable-next-line prefer-const
   let created: Runtime | undefined;
-  const cols = () => created?.collections ?? [];
+  const mirrors = () => (created?.health() ?? []).flatMap((h) => (h.mirror ? [h.mirror] : []));
   const metrics = createMetrics({
-    objects: () => cols().map((c) => ({ adapter: c.adapter, resource: c.info.plural, count: c.view.size })),
-    watchers: () => cols().map((c) => ({ resource: c.info.plural, count: c.hub.size })),
-    leaders: () => cols().map((c) => ({ adapter: c.adapter, resource: c.info.plural, leader: c.poller.status.leader })),
-    intervals: () =>
-      cols().map((c) => ({ adapter: c.adapter, resource: c.info.plural, seconds: c.poller.intervalMs / 1000 })),
+    objects: () => mirrors().map((m) => ({ adapter: m.adapter, resource: m.resource, count: m.objects })),
+    watchers: () => mirrors().map((m) => ({ resource: m.resource, count: m.watchers })),
+    leaders: () => mirrors().map((m) => ({ adapter: m.adapter, resource: m.resource, leader: m.leader })),
+    intervals: () => mirrors().map((m) => ({ adapter: m.adapter, resource: m.resource, seconds: m.intervalMs / 1000 })),
     storeUp: () => store.healthy(),
     lastSuccess: () =>
-      cols().map((c) => ({
-        adapter: c.adapter,
-        resource: c.info.plural,
-        seconds: c.poller.status.lastSuccess === undefined ? undefined : c.poller.status.lastSuccess / 1000,
+      mirrors().map((m) => ({
+        adapter: m.adapter,
+        resource: m.resource,
+        seconds: m.lastSuccess === undefined ? undefined : m.lastSuccess / 1000,
       })),
   });
   const self = createSelfAdapter({
-    collections: cols,
-    passthrough: () => created?.passthrough ?? [],
+    resources: () => created?.health() ?? [],
     p99: (a) => metrics.upstreamP99(a),
     errorRate: (a) => metrics.upstreamErrorRate(a),
   });
@@ -126,7 +119,6 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       maxEventAgeMs: parseDuration(w.maxEventAge ?? '15m', 'watch.maxEventAge'),
       maxBufferedBytes: w.maxBufferedBytes ?? 4 << 20,
     },
-    errorFrame,
   });
   created = runtime;
   const auth = config.auth ?? {};
@@ -181,7 +173,6 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     store,
     url,
     async close() {
-      for (const c of runtime.collections) c.hub.closeAll(0, '', '');
       await runtime.stop();
       await app.close();
       await store.close();

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { KubeError, badRequest, methodNotAllowed, pathNotFound } from '../k8s/errors.ts';
-import type { ProxyTarget } from '../resources/runtime.ts';
+import type { Connecter } from '../registry/types.ts';
 import type { UpstreamClient } from '../resilience/fetch.ts';
 
 /** Request headers passed on to the upstream; everything else (Authorization, cookies, X-Remote-*) is dropped. */
@@ -53,7 +53,7 @@ export function proxyUrl(baseUrl: string, target: string, rest: string, query: s
  * followed and not passed on (the aggregator would turn them into 502s anyway).
  */
 export async function serveProxy(
-  p: ProxyTarget,
+  p: Connecter,
   upstream: UpstreamClient,
   object: { metadata: { name: string; namespace?: string; annotations?: Record<string, string> } },
   rest: string,

@@ -69,10 +69,6 @@ export async function startTestKubegate(o: {
     store,
     log: silent,
     watch: { bookmarkIntervalMs: 60_000, maxEvents: 1000, maxEventAgeMs: 900_000, maxBufferedBytes: 1 << 20 },
-    errorFrame: (code, reason, message) =>
-      Buffer.from(
-        `${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code } })}\n`,
-      ),
   });
   const app = buildApp({
     runtime,
@@ -92,7 +88,6 @@ export async function startTestKubegate(o: {
     runtime,
     auth,
     async close() {
-      for (const c of runtime.collections) c.hub.closeAll(0, '', '');
       await runtime.stop();
       await app.close();
       await store.close();

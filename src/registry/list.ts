@@ -2,10 +2,16 @@ import { encodeContinueToken } from '../k8s/continue.ts';
 import { expired, timeout } from '../k8s/errors.ts';
 import type { ListOptions } from '../k8s/params.ts';
 import type { ObjectEntry } from '../resources/entry.ts';
-import type { Collection } from '../resources/runtime.ts';
+import type { CollectionView } from '../resources/view.ts';
 
 /** How long a request for a resourceVersion this replica has not reached yet waits before 504. */
 export const FUTURE_RV_WAIT_MS = 3000;
+
+/** What list semantics read from a mirrored collection's view. */
+export type ListSource = Pick<CollectionView, 'rv' | 'logStartRv' | 'sorted' | 'snapshotAt' | 'waitFor'>;
+
+/** Value of a selectable field of an object (field selectors). */
+export type FieldGetter = (e: ObjectEntry, field: string) => string | undefined;
 
 export interface Selected {
   entries: readonly ObjectEntry[];
@@ -16,7 +22,7 @@ export interface Selected {
 
 /** A predicate for namespace + label + field selectors, or undefined when everything matches. */
 export function objectFilter(
-  c: Pick<Collection, 'field'>,
+  field: FieldGetter,
   namespace: string | undefined,
   o: Pick<ListOptions, 'labelSelector' | 'fieldSelector'>,
 ): ((e: ObjectEntry) => boolean) | undefined {
@@ -26,14 +32,14 @@ export function objectFilter(
   return (e) =>
     (namespace === undefined || e.obj.metadata.namespace === namespace) &&
     (!ls || ls.matches(e.obj.metadata.labels)) &&
-    (!fs || fs.matches((f) => c.field(e, f)));
+    (!fs || fs.matches((f) => field(e, f)));
 }
 
 /** Waits briefly for a resourceVersion from the future, then answers 504 as the apiserver does. */
-export async function awaitResourceVersion(c: Collection, rv: number): Promise<void> {
-  if (rv <= c.view.rv) return;
-  if (await c.view.waitFor(rv, FUTURE_RV_WAIT_MS)) return;
-  throw timeout(`Too large resource version: ${rv}, current: ${c.view.rv}`, 'ResourceVersionTooLarge');
+export async function awaitResourceVersion(view: ListSource, rv: number): Promise<void> {
+  if (rv <= view.rv) return;
+  if (await view.waitFor(rv, FUTURE_RV_WAIT_MS)) return;
+  throw timeout(`Too large resource version: ${rv}, current: ${view.rv}`, 'ResourceVersionTooLarge');
 }
 
 function lowerBound(entries: readonly ObjectEntry[], key: string): number {
@@ -47,9 +53,8 @@ function lowerBound(entries: readonly ObjectEntry[], key: string): number {
   return lo;
 }
 
-/** The snapshot a list reads, per WIRE.md §5 (resourceVersion, resourceVersionMatch, continue). */
-async function snapshotFor(c: Collection, o: ListOptions): Promise<{ rv: number; entries: readonly ObjectEntry[] }> {
-  const { view } = c;
+/** The snapshot a list reads (docs/kubernetes-wire.md, "Lists"): resourceVersion, resourceVersionMatch, continue. */
+async function snapshotFor(view: ListSource, o: ListOptions): Promise<{ rv: number; entries: readonly ObjectEntry[] }> {
   if (o.continue) {
     const snap = view.snapshotAt(o.continue.rv);
     if (!snap) {
@@ -62,20 +67,25 @@ async function snapshotFor(c: Collection, o: ListOptions): Promise<{ rv: number;
   const rv = o.resourceVersion;
   if (rv !== undefined && rv > 0) {
     if (o.resourceVersionMatch === 'Exact') {
-      if (rv > view.rv) await awaitResourceVersion(c, rv);
+      if (rv > view.rv) await awaitResourceVersion(view, rv);
       const snap = view.snapshotAt(rv);
       if (!snap) throw expired(`too old resource version: ${rv} (${view.logStartRv})`);
       return { rv, entries: snap };
     }
-    await awaitResourceVersion(c, rv);
+    await awaitResourceVersion(view, rv);
   }
   return { rv: view.rv, entries: view.sorted() };
 }
 
-/** Selects one page of a list. */
-export async function selectList(c: Collection, namespace: string | undefined, o: ListOptions): Promise<Selected> {
-  const { rv, entries } = await snapshotFor(c, o);
-  const filter = objectFilter(c, undefined, o);
+/** Selects one page of a list from a mirrored collection's view. */
+export async function selectList(
+  view: ListSource,
+  field: FieldGetter,
+  namespace: string | undefined,
+  o: ListOptions,
+): Promise<Selected> {
+  const { rv, entries } = await snapshotFor(view, o);
+  const filter = objectFilter(field, undefined, o);
   let start = 0;
   let end = entries.length;
   if (namespace !== undefined) {

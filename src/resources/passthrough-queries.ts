@@ -69,7 +69,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * The resourceVersion of a page is the time it was fetched, in microseconds: monotonic like a mirrored
  * collection's counter, and the same on every replica that serves the cached page.
  */
-export class PassThroughCollection {
+export class PassThroughQueries {
   private readonly inflight = new Map<string, Promise<CachedPage>>();
   private readonly o: PassThroughOptions;
   /** Upstream calls made by this replica (tests and metrics). */

@@ -1,0 +1,89 @@
+/**
+ * The storage seam: what the request handler may ask of a served resource. Each capability is a small
+ * interface, as in the Kubernetes apiserver's registry (Getter, Lister, Watcher, TableConvertor, Connecter);
+ * a resource that lacks one simply does not offer that verb. The handler never learns how a resource keeps its
+ * data (a mirrored view or calls to the upstream): see docs/architecture.md, "The storage seam".
+ */
+import type { Negotiated } from '../k8s/negotiate.ts';
+import type { ListOptions } from '../k8s/params.ts';
+import type { ResourceInfo } from '../k8s/types.ts';
+import type { UpstreamClient } from '../resilience/fetch.ts';
+import type { ProxyDefinition } from '../sdk/types.ts';
+import type { Encoder, ListMeta } from '../resources/encode.ts';
+import type { ObjectEntry } from '../resources/entry.ts';
+import type { WatchSink } from '../resources/watch.ts';
+
+/** One object and the Warning header values that go with it (stale data, skipped items). */
+export interface Fetched {
+  entry: ObjectEntry;
+  warnings?: string[];
+}
+
+/** One page of a list, in key order (mirror) or the upstream's order (pass-through). */
+export interface ListPage {
+  entries: readonly ObjectEntry[];
+  meta: ListMeta;
+  warnings?: string[];
+  /**
+   * True when the page is the whole, unfiltered collection at its current version: its encoded body may be
+   * reused for later requests while `meta.resourceVersion` is still the current one.
+   */
+  reusable?: boolean;
+}
+
+/** `get`: one object by namespace and name; throws a NotFound Status when there is none. */
+export interface Getter {
+  get(namespace: string | undefined, name: string): Promise<Fetched>;
+}
+
+/** `list`: one page, honouring selectors, limit/continue and resourceVersion/resourceVersionMatch. */
+export interface Lister {
+  list(namespace: string | undefined, o: ListOptions): Promise<ListPage>;
+}
+
+/**
+ * A watch that passed its checks (resourceVersion reachable) and has not sent anything yet. `start` hands it
+ * the sink its frames go to and returns the function that ends it.
+ */
+export interface PreparedWatch {
+  warnings?: string[];
+  start(sink: WatchSink): () => void;
+}
+
+/**
+ * `watch`: errors before the first frame are thrown (a Status answer); later ones become ERROR events. `name`
+ * is the legacy single-object watch path (`.../<plural>/<name>?watch=1`).
+ */
+export interface Watcher {
+  watch(namespace: string | undefined, o: ListOptions, format: Negotiated, name?: string): Promise<PreparedWatch>;
+}
+
+/** The `proxy` subresource: where an object's calls go and the adapter's upstream policy they go through. */
+export interface Connecter {
+  def: ProxyDefinition<unknown>;
+  /** The adapter's current config (it may be reloaded). */
+  config(): unknown;
+  upstream: UpstreamClient;
+}
+
+/** One served resource: what it is, and the capabilities it offers. */
+export interface ServedResource {
+  /** The adapter entry serving it (config `adapters[].name`). */
+  adapter: string;
+  info: ResourceInfo;
+  /** Field selectors the resource accepts (`metadata.name`, `metadata.namespace` and declared fields). */
+  supportedFields: ReadonlySet<string>;
+  /** JSON and Table encoding (the table convertor). */
+  encoder: Encoder;
+  getter: Getter;
+  lister: Lister;
+  watcher?: Watcher;
+  proxy?: Connecter;
+}
+
+/** Finds served resources by their path (the runtime implements it). */
+export interface ResourceRegistry {
+  /** The resource at `/apis/<group>/<version>/<plural>`, whatever keeps its data. */
+  resource(group: string, version: string, plural: string): ServedResource | undefined;
+  hasGroupVersion(group: string, version: string): boolean;
+}

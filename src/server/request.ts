@@ -1,0 +1,71 @@
+import type { FastifyRequest } from 'fastify';
+import type { RequestAttributes } from '../auth/types.ts';
+import { badRequest, pathNotFound } from '../k8s/errors.ts';
+import { parseListOptions, type ListOptions, type Query } from '../k8s/params.ts';
+import { requestVerb, type ResourcePath } from '../k8s/paths.ts';
+import type { ServedResource } from '../registry/types.ts';
+
+/** What a request under `/apis/<group>/<version>/<plural>` asks of a served resource. */
+export interface ResourceRequest {
+  resource: ServedResource;
+  path: ResourcePath;
+  opts: ListOptions;
+  /** What the handler does with it; `unsupported` answers 405. */
+  action: 'get' | 'list' | 'watch' | 'proxy' | 'unsupported';
+  /** The RBAC verb. */
+  verb: string;
+}
+
+/** Options of requests without a query, parsed once per resource and shared (only watches replace them). */
+const defaults = new WeakMap<ServedResource, ListOptions>();
+
+function defaultOptions(r: ServedResource): ListOptions {
+  let d = defaults.get(r);
+  if (!d) defaults.set(r, (d = parseListOptions({}, r.supportedFields)));
+  return d;
+}
+
+/**
+ * Checks the path against the resource (scope, subresource, name) and parses the list options; throws the
+ * 404/400 Status the apiserver answers for a malformed request.
+ */
+export function resolveRequest(req: FastifyRequest, r: ServedResource, path: ResourcePath): ResourceRequest {
+  const { info } = r;
+  if (info.namespaced ? path.namespace === undefined && path.name !== undefined : path.namespace !== undefined)
+    throw pathNotFound();
+  const proxy = path.subresource === 'proxy' && r.proxy !== undefined && path.name !== undefined;
+  if (path.subresource !== undefined && !proxy && !(path.subresource === 'status' && path.rest === undefined))
+    throw pathNotFound();
+  if (path.name === '') throw badRequest('resource name may not be empty');
+  // A proxied call's query belongs to the upstream, not to the list options.
+  const opts =
+    proxy || !req.url.includes('?') ? defaultOptions(r) : parseListOptions(req.query as Query, r.supportedFields);
+  const method = req.method;
+  const verb = requestVerb(method, path.name !== undefined, opts.watch);
+  const action = proxy
+    ? 'proxy'
+    : method !== 'GET' && method !== 'HEAD'
+      ? 'unsupported'
+      : opts.watch
+        ? 'watch'
+        : path.name !== undefined
+          ? 'get'
+          : 'list';
+  return { resource: r, path, opts, action, verb };
+}
+
+/** The attributes authorization decides on. */
+export function requestAttributes(rr: ResourceRequest): RequestAttributes {
+  const { info } = rr.resource;
+  const { path } = rr;
+  const name = path.name ?? rr.opts.fieldSelector.exactName();
+  return {
+    verb: rr.verb,
+    group: info.group,
+    version: info.version,
+    resource: info.plural,
+    ...(path.subresource !== undefined ? { subresource: path.subresource } : {}),
+    ...(path.namespace !== undefined ? { namespace: path.namespace } : {}),
+    ...(name !== undefined ? { name } : {}),
+  };
+}
