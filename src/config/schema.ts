@@ -134,6 +134,19 @@ export const ConfigSchema = Type.Object(
                 rateLimitPerSecond: Type.Optional(Type.Number({ minimum: 0 })),
                 rateLimitBurst: Type.Optional(Type.Integer({ minimum: 1 })),
                 maxResponseBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+                proxy: Type.Optional(
+                  Type.Object(
+                    {
+                      maxConcurrent: Type.Optional(Type.Integer({ minimum: 1 })),
+                      maxQueued: Type.Optional(Type.Integer({ minimum: 0 })),
+                      maxConcurrentPerUser: Type.Optional(Type.Integer({ minimum: 1 })),
+                      idleTimeout: Type.Optional(Duration),
+                      maxDuration: Type.Optional(Duration),
+                      maxRequestBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+                    },
+                    { additionalProperties: false },
+                  ),
+                ),
               },
               { additionalProperties: false },
             ),

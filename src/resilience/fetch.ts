@@ -13,7 +13,9 @@ import {
   type IRetryBackoffContext,
 } from 'cockatiel';
 import type { UpstreamFetch } from '../sdk/types.ts';
+import { Readable } from 'node:stream';
 import { createTokenBucket } from './token-bucket.ts';
+import { createLane, LaneRejectedError, limitStream, StreamLimitError } from './stream.ts';
 
 /** Every knob of an adapter's upstream policy (config: `adapters[].resilience`). */
 export interface ResilienceOptions {
@@ -35,8 +37,20 @@ export interface ResilienceOptions {
   /** Token bucket on upstream calls: calls per second and burst. 0 disables. */
   rateLimitPerSecond: number;
   rateLimitBurst: number;
-  /** Largest response body accepted (bytes). */
+  /** Largest response body accepted (bytes); a streamed (proxied) answer is cut when it passes it. */
   maxResponseBytes: number;
+  /**
+   * The proxy subresource's own bulkhead (calls in flight, calls queued) and each user's share of it: proxied
+   * calls can be slow or hang, so they never take the slots lists and gets need.
+   */
+  proxyMaxConcurrent: number;
+  proxyMaxQueued: number;
+  proxyMaxConcurrentPerUser: number;
+  /** A proxied answer's body: longest pause between chunks and longest total time (ms). */
+  proxyIdleTimeoutMs: number;
+  proxyMaxDurationMs: number;
+  /** Largest request body a proxied call may stream upstream (bytes). */
+  proxyMaxRequestBytes: number;
 }
 
 export const DEFAULT_RESILIENCE: ResilienceOptions = {
@@ -52,6 +66,12 @@ export const DEFAULT_RESILIENCE: ResilienceOptions = {
   rateLimitPerSecond: 20,
   rateLimitBurst: 40,
   maxResponseBytes: 32 << 20,
+  proxyMaxConcurrent: 4,
+  proxyMaxQueued: 16,
+  proxyMaxConcurrentPerUser: 2,
+  proxyIdleTimeoutMs: 10_000,
+  proxyMaxDurationMs: 300_000,
+  proxyMaxRequestBytes: 8 << 20,
 };
 
 /** A failed upstream call; its message never includes the URL's query or headers (credentials live there). */
@@ -76,8 +96,32 @@ export interface UpstreamEvents {
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
+/** A proxied call: streamed both ways, counted against `user`'s share of the proxy bulkhead. */
+export interface StreamRequest {
+  method: string;
+  headers: Record<string, string>;
+  /** The request body, read only as the upstream takes it. */
+  body?: Readable;
+  user: string;
+  /** Aborts the call (the caller went away). */
+  signal?: AbortSignal;
+}
+
+export interface StreamedResponse {
+  status: number;
+  headers: Headers;
+  /** The answer's body with the policy's limits applied; null when there is none. */
+  body: Readable | null;
+}
+
 export interface UpstreamClient {
   fetch: UpstreamFetch;
+  /**
+   * The proxy's call: the same rate limit, breaker and deadline (to the answer's headers) as {@link fetch}, its
+   * own bulkhead with a per-user share; the body streams, cut at `maxResponseBytes`, the idle timeout or the
+   * total duration.
+   */
+  stream(url: URL, req: StreamRequest): Promise<StreamedResponse>;
   breakerState(): BreakerState;
 }
 
@@ -195,6 +239,7 @@ export function createUpstreamClient(
     input: string | URL | Request,
     init: RequestInit | undefined,
     deadline: number,
+    streaming = false,
   ): Promise<Response> => {
     const what = describe(input);
     const now = Date.now();
@@ -231,7 +276,13 @@ export function createUpstreamClient(
         }
       }
       ev.onRequest?.(String(res.status), performance.now() - t0);
-      return await readLimited(res, o.maxResponseBytes, what);
+      if (!streaming) return await readLimited(res, o.maxResponseBytes, what);
+      const len = Number(res.headers.get('content-length') ?? NaN);
+      if (len > o.maxResponseBytes) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new UpstreamError(`${what} answered ${len} bytes, more than the limit of ${o.maxResponseBytes}`, 413);
+      }
+      return res;
     } catch (err) {
       if (err instanceof UpstreamError) throw err;
       if (outer?.aborted) throw err;
@@ -246,18 +297,25 @@ export function createUpstreamClient(
     }
   };
 
+  const takeToken = async (input: string | URL | Request, deadline: number, signal?: AbortSignal | null) => {
+    if (!bucket) return;
+    const wait = bucket.take();
+    if (wait <= 0) return;
+    ev.onRateLimited?.(wait);
+    if (Date.now() + wait >= deadline)
+      throw new UpstreamError(`${describe(input)}: rate limit (${o.rateLimitPerSecond}/s) exceeded`, 429);
+    await sleep(wait, signal);
+  };
+  const breakerError = (err: unknown): unknown =>
+    err instanceof BrokenCircuitError
+      ? new UpstreamError(`circuit breaker open after ${o.breakerThreshold} consecutive failures`, 503)
+      : err;
+  const lane = createLane(o.proxyMaxConcurrent, o.proxyMaxConcurrentPerUser, o.proxyMaxQueued);
+
   return {
     async fetch(input, init) {
       const deadline = Date.now() + o.deadlineMs;
-      if (bucket) {
-        const wait = bucket.take();
-        if (wait > 0) {
-          ev.onRateLimited?.(wait);
-          if (Date.now() + wait >= deadline)
-            throw new UpstreamError(`${describe(input)}: rate limit (${o.rateLimitPerSecond}/s) exceeded`, 429);
-          await sleep(wait, init?.signal);
-        }
-      }
+      await takeToken(input, deadline, init?.signal);
       const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
       const idempotent = method === 'GET' || method === 'HEAD';
       try {
@@ -267,8 +325,7 @@ export function createUpstreamClient(
           ),
         );
       } catch (err) {
-        if (err instanceof BrokenCircuitError)
-          throw new UpstreamError(`circuit breaker open after ${o.breakerThreshold} consecutive failures`, 503);
+        if (err instanceof BrokenCircuitError) throw breakerError(err);
         if (err instanceof BulkheadRejectedError)
           throw new UpstreamError(
             `too many concurrent upstream calls (${o.maxConcurrent} running, ${o.maxQueued} queued)`,
@@ -276,6 +333,60 @@ export function createUpstreamClient(
           );
         throw err;
       }
+    },
+    async stream(url, req) {
+      const declared = Number(req.headers['content-length'] ?? NaN);
+      if (req.body && declared > o.proxyMaxRequestBytes)
+        throw new UpstreamError(
+          `request body of ${declared} bytes is larger than the limit of ${o.proxyMaxRequestBytes}`,
+          413,
+        );
+      const deadline = Date.now() + o.deadlineMs;
+      await takeToken(url, deadline, req.signal);
+      let release: () => void;
+      try {
+        release = await lane.acquire(req.user, deadline, req.signal);
+      } catch (err) {
+        if (!(err instanceof LaneRejectedError)) throw err;
+        // The caller's own share: 429, try later. The whole lane: 503, like the main bulkhead.
+        throw new UpstreamError(err.message, err.why === 'user' ? 429 : 503, 1000);
+      }
+      const body = req.body
+        ? limitStream(req.body, { maxBytes: o.proxyMaxRequestBytes, what: 'request body' })
+        : undefined;
+      const init: RequestInit & { duplex?: 'half' } = {
+        method: req.method,
+        headers: req.headers,
+        ...(req.signal ? { signal: req.signal } : {}),
+        ...(body ? { body: Readable.toWeb(body), duplex: 'half' } : {}),
+      };
+      const once = () => attempt(url, init, deadline, true);
+      const idempotent = !body && (req.method === 'GET' || req.method === 'HEAD');
+      let res: Response;
+      try {
+        res = await breaker.execute(() => (idempotent ? retryPolicy.execute(once) : once()));
+      } catch (err) {
+        release();
+        const cut = body?.errored;
+        body?.destroy();
+        if (cut instanceof StreamLimitError) throw new UpstreamError(cut.message, cut.status);
+        throw breakerError(err);
+      }
+      if (!res.body) {
+        release();
+        return { status: res.status, headers: res.headers, body: null };
+      }
+      const out = limitStream(
+        Readable.fromWeb(res.body),
+        {
+          maxBytes: o.maxResponseBytes,
+          idleMs: o.proxyIdleTimeoutMs,
+          totalMs: o.proxyMaxDurationMs,
+          what: `${describe(url)} answer`,
+        },
+        release,
+      );
+      return { status: res.status, headers: res.headers, body: out };
     },
     breakerState: () => toState(breaker.state),
   };

@@ -354,6 +354,12 @@ export function resilienceOptions(r: AdapterEntry['resilience']): Partial<Resili
   set('rateLimitPerSecond', r.rateLimitPerSecond);
   set('rateLimitBurst', r.rateLimitBurst);
   set('maxResponseBytes', r.maxResponseBytes);
+  set('proxyMaxConcurrent', r.proxy?.maxConcurrent);
+  set('proxyMaxQueued', r.proxy?.maxQueued);
+  set('proxyMaxConcurrentPerUser', r.proxy?.maxConcurrentPerUser);
+  set('proxyIdleTimeoutMs', d(r.proxy?.idleTimeout, 'proxy.idleTimeout'));
+  set('proxyMaxDurationMs', d(r.proxy?.maxDuration, 'proxy.maxDuration'));
+  set('proxyMaxRequestBytes', r.proxy?.maxRequestBytes);
   return out;
 }
 

@@ -79,8 +79,17 @@ export interface ProxyDefinition<C> {
   target(object: { metadata: { name: string; namespace?: string; annotations?: Record<string, string> } }): string;
   /** Credentials and other headers added to every proxied request. */
   headers?(config: C): Record<string, string>;
-  /** Methods allowed (default GET only) and sub-paths under the target allowed (default: the target only, ""). */
+  /**
+   * Methods allowed (default GET only) and sub-paths under the target allowed (default: the target only, "";
+   * an entry ending in "/" allows everything below it). Paths are judged after decoding: "." and ".." segments,
+   * empty segments, and encoded "%", "/", "\\", ";", "#" or "?" are refused in any encoding.
+   */
   allow?: { methods?: string[]; paths?: string[] };
+  /**
+   * Query parameters the caller may pass on, by exact name (e.g. `limit`, `expand[]`); default none. A request
+   * with any other parameter is refused (400), so the caller cannot widen what the upstream returns.
+   */
+  query?: string[];
 }
 
 interface ResourceBase {

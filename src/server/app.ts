@@ -76,6 +76,12 @@ export function buildApp(o: AppOptions): FastifyInstance {
     // Kubernetes names may be up to 253 characters and proxied paths are long.
     routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: true },
     return503OnClosing: true,
+    // A path the router cannot decode (`%zz`, a lone `%`) is a 400 Status like any other malformed request.
+    frameworkErrors: (err: { code?: string }, _req: FastifyRequest, reply: FastifyReply) =>
+      sendStatus(
+        reply,
+        badRequest(err.code === 'FST_ERR_BAD_URL' ? 'the request path is not valid percent-encoding' : 'bad request'),
+      ),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
   const { runtime } = o;
@@ -87,8 +93,8 @@ export function buildApp(o: AppOptions): FastifyInstance {
   // Requests carry no bodies kubegate reads; accept any content type so write attempts reach the handler and
   // get a proper 405 Status instead of a parser error.
   app.removeAllContentTypeParsers();
-  // Bodies stay raw bytes: only the proxy subresource forwards them.
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1 << 20 }, (_req, body, done) => done(null, body));
+  // Bodies are left unread: only the proxy subresource reads one, streaming it upstream after authorization.
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 
   app.setErrorHandler((err, req, reply) => {
     const a = req.kubeAttrs;

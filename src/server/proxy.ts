@@ -1,15 +1,35 @@
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { KubeError, badRequest, methodNotAllowed, pathNotFound } from '../k8s/errors.ts';
+import { KubeError, methodNotAllowed, pathNotFound, tooManyRequests, upstreamUnavailable } from '../k8s/errors.ts';
 import type { Connecter } from '../registry/types.ts';
-import type { UpstreamClient } from '../resilience/fetch.ts';
+import { UpstreamError, type UpstreamClient } from '../resilience/fetch.ts';
+import { proxyRequestUrl } from './proxy-path.ts';
 
-/** Request headers passed on to the upstream; everything else (Authorization, cookies, X-Remote-*) is dropped. */
-const FORWARD = ['accept', 'content-type', 'if-none-match', 'if-match', 'idempotency-key'];
-/** Response headers passed back. */
+/**
+ * Request headers passed on to the upstream (an allow list: hop-by-hop headers, `Authorization`, cookies and
+ * `X-Remote-*` never pass); the adapter's own headers (its credentials) are added after these.
+ */
+const FORWARD = [
+  'accept',
+  'accept-language',
+  'content-type',
+  'content-length',
+  'if-none-match',
+  'if-match',
+  'if-modified-since',
+  'if-unmodified-since',
+  'idempotency-key',
+];
+/** Response headers passed back (the body is re-framed, so no length or encoding headers). */
 const RETURN = [
   'content-type',
+  'content-language',
+  'content-disposition',
   'etag',
+  'last-modified',
+  'expires',
   'cache-control',
+  'vary',
   'retry-after',
   'x-ratelimit-limit',
   'x-ratelimit-remaining',
@@ -19,38 +39,31 @@ const RETURN = [
   'ratelimit-reset',
 ];
 
-function hasControlCharacter(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 0x20) return true;
-  return false;
-}
+/** Seconds a refused or failed proxied call should wait before trying again. */
+const RETRY_AFTER_S = 1;
 
-/**
- * Resolves `<target><rest>` against the adapter's base URL, refusing anything that could leave it: `..`
- * segments (plain or encoded), backslashes, and URLs whose origin is not the base URL's. Returns the URL and
- * the sub-path (for the allow list).
- */
-export function proxyUrl(baseUrl: string, target: string, rest: string, query: string): { url: URL; sub: string } {
-  const decoded = (() => {
-    try {
-      return decodeURIComponent(rest);
-    } catch {
-      throw badRequest('proxy path is not valid percent-encoding');
-    }
-  })();
-  if (/(^|\/)\.\.?(\/|$)/.test(decoded) || decoded.includes('\\') || hasControlCharacter(decoded))
-    throw badRequest('proxy path may not contain "." or ".." segments, backslashes or control characters');
-  const base = new URL(baseUrl);
-  const basePath = base.pathname.replace(/\/$/, '');
-  const url = new URL(`${basePath}${target}${rest}`, base.origin);
-  url.search = query;
-  if (url.origin !== base.origin) throw badRequest("proxy target is outside the adapter's upstream");
-  return { url, sub: rest };
+/** Maps what the policy threw to the Status the caller gets. */
+function upstreamStatus(err: unknown, where: { plural: string; group: string; adapter: string }): KubeError {
+  if (err instanceof KubeError) return err;
+  const why = err instanceof Error ? err.message : String(err);
+  if (err instanceof UpstreamError && err.status === 413)
+    return new KubeError(413, 'RequestEntityTooLarge', `${where.adapter}: ${why}`);
+  if (err instanceof UpstreamError && err.status === 429)
+    return tooManyRequests(
+      `${where.adapter}: ${why}`,
+      Math.max(RETRY_AFTER_S, Math.ceil((err.retryAfterMs ?? 0) / 1000)),
+    );
+  return upstreamUnavailable(where.adapter, `${where.plural}.${where.group}/proxy`, why, {
+    retryAfterMs: RETRY_AFTER_S * 1000,
+  });
 }
 
 /**
  * The `proxy` subresource: forwards the call to the object's URL on the upstream through the adapter's
- * resilience policy, with the adapter's credentials added and the caller's dropped. Redirects are not
- * followed and not passed on (the aggregator would turn them into 502s anyway).
+ * resilience policy (its rate limit, breaker and deadline; the proxy's own bulkhead with a per-user share), with
+ * the adapter's credentials added and the caller's dropped. The path is judged on the URL actually sent
+ * (see proxy-path.ts); the body streams both ways with size and time limits. A 304 is passed through; other
+ * redirects are not followed and not passed on (the aggregator would turn them into 502s anyway).
  */
 export async function serveProxy(
   p: Connecter,
@@ -72,7 +85,13 @@ export async function serveProxy(
     );
   const config = p.config();
   const q = req.url.indexOf('?');
-  const { url, sub } = proxyUrl(p.def.baseUrl(config), p.def.target(object), rest, q >= 0 ? req.url.slice(q) : '');
+  const { url, sub } = proxyRequestUrl(
+    p.def.baseUrl(config),
+    p.def.target(object),
+    rest,
+    q >= 0 ? req.url.slice(q + 1) : '',
+    p.def.query ?? [],
+  );
   const paths = p.def.allow?.paths ?? [''];
   if (!paths.some((x) => sub === x || (x.endsWith('/') && sub.startsWith(x))))
     throw pathNotFound(`proxy path "${sub || '/'}" is not allowed by the ${where.adapter} adapter`);
@@ -82,18 +101,30 @@ export async function serveProxy(
     if (typeof v === 'string') headers[h] = v;
   }
   Object.assign(headers, p.def.headers?.(config) ?? {});
-  const body = req.body instanceof Buffer && method !== 'GET' && method !== 'HEAD' ? req.body : undefined;
-  let res: Response;
+  const body = method !== 'GET' && method !== 'HEAD' ? requestBody(req) : undefined;
+  if (!body) delete headers['content-length'];
+  // The caller going away aborts the upstream call, before its answer as well as during it.
+  const ac = new AbortController();
+  const onClose = (): void => {
+    if (!reply.raw.writableFinished) ac.abort(new Error('the client went away'));
+  };
+  reply.raw.once('close', onClose);
+  let res;
   try {
-    res = await upstream.fetch(url, { method, headers, ...(body ? { body } : {}) });
+    res = await upstream.stream(url, {
+      method,
+      headers,
+      user: req.user?.name ?? '',
+      signal: ac.signal,
+      ...(body ? { body } : {}),
+    });
   } catch (err) {
-    throw new KubeError(
-      503,
-      'ServiceUnavailable',
-      `${where.adapter}: upstream unavailable: ${err instanceof Error ? err.message : String(err)}`,
-    );
+    reply.raw.off('close', onClose);
+    throw upstreamStatus(err, where);
   }
-  if (res.status >= 300 && res.status < 400) {
+  if (res.status >= 300 && res.status < 400 && res.status !== 304) {
+    res.body?.destroy();
+    reply.raw.off('close', onClose);
     throw new KubeError(
       502,
       'InternalError',
@@ -105,5 +136,15 @@ export async function serveProxy(
     const v = res.headers.get(h);
     if (v) reply.header(h, v);
   }
-  return reply.send(Buffer.from(await res.arrayBuffer()));
+  if (!res.body || res.status === 304 || method === 'HEAD') {
+    res.body?.destroy();
+    return reply.send();
+  }
+  return reply.send(res.body);
+}
+
+/** The request's body as a stream, when it has one (bodies are left unread until here; see app.ts). */
+function requestBody(req: FastifyRequest): Readable | undefined {
+  const b = req.body;
+  return b instanceof Readable ? b : undefined;
 }

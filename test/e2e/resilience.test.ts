@@ -35,7 +35,7 @@ beforeAll(async () => {
           breakerThreshold: 3,
           halfOpenAfter: '1s',
         },
-      } as never,
+      },
     ],
   });
   await gw.gateway.runtime.collections[0]?.poller.ready();

@@ -13,7 +13,15 @@ const ROOT = resolve(import.meta.dirname, '../..');
 
 export interface TestGatewayOptions {
   /** Adapter entries as in kubegate.yaml (module paths relative to the repo root). */
-  adapters: { name: string; module: string; config: unknown; pollInterval?: string }[];
+  adapters: {
+    name: string;
+    module: string;
+    config: unknown;
+    pollInterval?: string;
+    resilience?: Record<string, unknown>;
+  }[];
+  /** More users (group `testers`, allowed everything), for tests with several callers. */
+  users?: { token: string; user: string }[];
   port?: number;
   certs?: DevCertificates;
   token?: string;
@@ -44,7 +52,10 @@ export async function startTestGateway(o: TestGatewayOptions): Promise<TestGatew
     JSON.stringify({
       server: { host: '127.0.0.1', port: o.port ?? 0 },
       auth: {
-        tokens: [{ token, user: 'tester', groups: ['testers'] }],
+        tokens: [
+          { token, user: 'tester', groups: ['testers'] },
+          ...(o.users ?? []).map((u) => ({ ...u, groups: ['testers'] })),
+        ],
         policy: [{ groups: ['testers'], verbs: ['*'], apiGroups: ['*'], resources: ['*'], nonResourceURLs: ['*'] }],
       },
       ...(o.watch ? { watch: o.watch } : {}),

@@ -1,0 +1,154 @@
+import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
+
+/** Why a lane refused a call: the caller's own share is taken (`user`) or the lane and its queue are (`full`). */
+export class LaneRejectedError extends Error {
+  override name = 'LaneRejectedError';
+  readonly why: 'user' | 'full' | 'timeout';
+  constructor(why: 'user' | 'full' | 'timeout', message: string) {
+    super(message);
+    this.why = why;
+  }
+}
+
+export interface Lane {
+  /** Waits for a slot (until `deadline`, ms since the epoch); resolves to its release function (idempotent). */
+  acquire(user: string, deadline: number, signal?: AbortSignal): Promise<() => void>;
+  /** Calls running, queued, and users holding at least one (for tests and metrics). */
+  stats(): { running: number; queued: number; users: number };
+}
+
+/**
+ * A bulkhead with a per-user share: at most `max` calls run at once, `maxQueued` wait for a slot, and one user
+ * holds at most `perUser` of them (running and queued together), so one caller's hanging calls leave the rest
+ * of the lane to others. Bookkeeping is one counter per user with calls in flight (removed at zero).
+ */
+export function createLane(max: number, perUser: number, maxQueued: number): Lane {
+  let running = 0;
+  const byUser = new Map<string, number>();
+  const queue: { grant: () => void; fail: (e: Error) => void }[] = [];
+
+  const leave = (user: string): void => {
+    const n = (byUser.get(user) ?? 1) - 1;
+    if (n <= 0) byUser.delete(user);
+    else byUser.set(user, n);
+  };
+  const releaser = (user: string) => {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      leave(user);
+      const next = queue.shift();
+      if (next) next.grant();
+      else running--;
+    };
+  };
+
+  return {
+    acquire(user, deadline, signal) {
+      const mine = byUser.get(user) ?? 0;
+      if (mine >= perUser)
+        return Promise.reject(
+          new LaneRejectedError('user', `${mine} proxy calls of this user are already in flight (share: ${perUser})`),
+        );
+      if (running < max) {
+        byUser.set(user, mine + 1);
+        running++;
+        return Promise.resolve(releaser(user));
+      }
+      if (queue.length >= maxQueued)
+        return Promise.reject(
+          new LaneRejectedError('full', `too many proxy calls (${max} running, ${maxQueued} queued)`),
+        );
+      byUser.set(user, mine + 1);
+      return new Promise((resolve, reject) => {
+        const entry = {
+          grant: () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
+            resolve(releaser(user));
+          },
+          fail: (e: Error) => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
+            const i = queue.indexOf(entry);
+            if (i >= 0) queue.splice(i, 1);
+            leave(user);
+            reject(e);
+          },
+        };
+        const onAbort = (): void => entry.fail(signal?.reason as Error);
+        const timer = setTimeout(
+          () => entry.fail(new LaneRejectedError('timeout', `no free proxy slot within the deadline (${max} running)`)),
+          Math.max(0, deadline - Date.now()),
+        );
+        signal?.addEventListener('abort', onAbort, { once: true });
+        queue.push(entry);
+      });
+    },
+    stats: () => ({ running, queued: queue.length, users: byUser.size }),
+  };
+}
+
+/** A body cut short by a limit; `status` is the HTTP status the limit stands for. */
+export class StreamLimitError extends Error {
+  override name = 'StreamLimitError';
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export interface StreamLimits {
+  /** Most bytes allowed through. */
+  maxBytes: number;
+  /** Longest wait for the next chunk (ms); 0 for none. */
+  idleMs?: number;
+  /** Longest the whole stream may take (ms); 0 for none. */
+  totalMs?: number;
+  /** What the stream is, for messages (`upstream answer`, `request body`). */
+  what: string;
+}
+
+/**
+ * Pipes `source` through a counting stage that destroys both ends when the stream passes `maxBytes`, stalls for
+ * `idleMs` or runs past `totalMs`; backpressure flows through, so memory stays at a few chunks whatever the
+ * size. `onEnd` runs once, however the stream ends (finished, failed, or destroyed by the reader).
+ */
+export function limitStream(source: Readable, l: StreamLimits, onEnd?: (err?: Error) => void): Readable {
+  let seen = 0;
+  let idle: NodeJS.Timeout | undefined;
+  const cut = (err: Error): void => {
+    guard.destroy(err);
+  };
+  const armIdle = (): void => {
+    if (!l.idleMs) return;
+    clearTimeout(idle);
+    idle = setTimeout(() => cut(new StreamLimitError(504, `${l.what} stalled for more than ${l.idleMs}ms`)), l.idleMs);
+  };
+  const total = l.totalMs
+    ? setTimeout(() => cut(new StreamLimitError(504, `${l.what} took longer than ${l.totalMs}ms`)), l.totalMs)
+    : undefined;
+  const guard = new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      seen += chunk.byteLength;
+      if (seen > l.maxBytes) {
+        cb(new StreamLimitError(413, `${l.what} is larger than the limit of ${l.maxBytes} bytes`));
+        return;
+      }
+      armIdle();
+      cb(null, chunk);
+    },
+  });
+  armIdle();
+  let ended = false;
+  pipeline(source, guard, (err) => {
+    clearTimeout(idle);
+    clearTimeout(total);
+    if (ended) return;
+    ended = true;
+    onEnd?.(err ?? undefined);
+  });
+  return guard;
+}
