@@ -97,6 +97,10 @@ function restrictedViolations(spec: PodSpec): string[] {
   return out;
 }
 
+/** The image's bundled adapters (/opt/kubegate/dist/adapters/<name>/index.js) are built from adapters/ here. */
+const fromImagePaths = (yaml: string): string =>
+  yaml.replace(/\/opt\/kubegate\/dist\/adapters\/([\w-]+)\/index\.js/g, `${ROOT}/adapters/$1/index.ts`);
+
 const byKind = (objs: K8sObject[], kind: string): K8sObject[] => objs.filter((o) => o.kind === kind);
 const one = (objs: K8sObject[], kind: string, name?: string): K8sObject => {
   const found = objs.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
@@ -250,9 +254,8 @@ describe('the rendered kubegate.yaml', () => {
   it.each(renders)('passes `kubegate validate` (%s)', async (name, files) => {
     const objs = await renderChart(files);
     const cm = one(objs, 'ConfigMap', 'kg-kubegate-config') as K8sObject & { data: Record<string, string> };
-    // The image holds this repository's adapters under /app (deploy/Dockerfile).
     const file = join(dir, `${name.replace(/\W+/g, '-')}.yaml`);
-    writeFileSync(file, (cm.data['kubegate.yaml'] ?? '').replaceAll('/app/', `${ROOT}/`));
+    writeFileSync(file, fromImagePaths(cm.data['kubegate.yaml'] ?? ''));
     const { stdout } = await run(process.execPath, [resolve(ROOT, 'src/cli/main.ts'), 'validate', '--config', file], {
       env: { ...process.env, PAYMENTS_API_KEY: 'sk_test_0123456789abcdef' },
     });
@@ -277,7 +280,7 @@ describe('kubegate started with the chart (default values) behind the aggregator
     kube = await startFakeKubeApi({ configMap: authenticationConfigMapData(pki) });
     weather = await startFakeWeather({ port: 0 });
     const cm = one(objs, 'ConfigMap', 'kg-kubegate-config') as K8sObject & { data: Record<string, string> };
-    const config = parse((cm.data['kubegate.yaml'] ?? '').replaceAll('/app/', `${ROOT}/`)) as {
+    const config = parse(fromImagePaths(cm.data['kubegate.yaml'] ?? '')) as {
       server: Record<string, unknown>;
       auth?: Record<string, unknown>;
       adapters: { config: Record<string, unknown> }[];
