@@ -83,7 +83,7 @@ const charges = defineResource<PaymentsConfig>({
     for (const c of list.data) {
       const obj = chargeToObject(c, ctx.config);
       if (obj) items.push(obj);
-      else ctx.skip(`charge id "${c.id}" does not have the prefix_alphanumerics shape; it cannot be named`, c.id);
+      else ctx.skip('a charge id does not have the prefix_alphanumerics shape; it cannot be named', c.id);
     }
     // The cursor is the last upstream id, even if that charge was skipped.
     const last = list.data.at(-1)?.id;

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  contentHash,
-  objectUid,
-  sanitizeLabelKey,
-  sanitizeLabels,
-  sanitizeLabelValue,
-  sanitizeName,
-} from './identity.ts';
+import { contentHash, objectUid, sanitizeLabels, sanitizeName } from './identity.ts';
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -23,21 +16,12 @@ describe('objectUid', () => {
 });
 
 describe('label sanitizing', () => {
-  it.each([
-    ['FR', 'FR'],
-    ['', ''],
-    ['a b', expect.stringMatching(/^a-b-[0-9a-f]{8}$/)],
-    ['-x-', expect.stringMatching(/^x-[0-9a-f]{8}$/)],
-    ['é', expect.stringMatching(/^[0-9a-f]{8}$/)],
-    ['x'.repeat(80), expect.stringMatching(/^x{54}-[0-9a-f]{8}$/)],
-  ])('value %j → %j', (input, want) => {
-    expect(sanitizeLabelValue(input)).toEqual(want);
-  });
-  it('keeps valid prefixed keys and drops keys with invalid prefixes', () => {
-    expect(sanitizeLabelKey('example.com/team')).toBe('example.com/team');
-    expect(sanitizeLabelKey('Example.COM/team')).toBe('example.com/team');
-    expect(sanitizeLabelKey('bad prefix/team')).toBeUndefined();
-    expect(sanitizeLabelKey('/team')).toBeUndefined();
+  it('maps keys and values readably, without hashes, so they can be selected on', () => {
+    expect(sanitizeLabels({ 'env:prod': 'yes', Owner: 'Jane Doe', 'example.com/team': 'a b', '-x-': 'é' })).toEqual({
+      'env-prod': 'yes',
+      Owner: 'Jane-Doe',
+      'example.com/team': 'a-b',
+    });
   });
   it('drops null values, stringifies numbers and booleans, never throws', () => {
     expect(sanitizeLabels({ a: 1, b: true, c: null, d: undefined })).toEqual({ a: '1', b: 'true' });
@@ -54,16 +38,6 @@ describe('label sanitizing', () => {
           expect(sanitizeLabels(input)).toEqual(sanitizeLabels(input));
         },
       ),
-    );
-  });
-  it('different inputs never collide after sanitizing', () => {
-    fc.assert(
-      fc.property(fc.string(), fc.string(), (a, b) => {
-        fc.pre(a !== b);
-        const x = sanitizeLabelValue(a);
-        const y = sanitizeLabelValue(b);
-        if (x !== undefined && x === y) throw new Error(`${a} and ${b} both became ${x}`);
-      }),
     );
   });
 });

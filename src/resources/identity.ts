@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { labelsFromTags } from '../sdk/labels.ts';
 
 /**
  * Object identity and sanitizing, deterministic across replicas and restarts (DESIGN.md "Objects and versions").
@@ -19,7 +20,6 @@ export function objectUid(group: string, kind: string, namespace: string | undef
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }
 
-const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function shortHash(s: string): string {
@@ -27,45 +27,17 @@ function shortHash(s: string): string {
 }
 
 /**
- * Makes an arbitrary string a valid label value (≤63 chars of [A-Za-z0-9-_.], alphanumeric at both ends):
- * invalid characters become `-`, and a value that had to be changed or shortened gets a hash suffix so two
- * different inputs never collide. Returns undefined for values that cannot carry information (empty after cleaning).
+ * Labels of a served object from what the adapter returned: keys and values mapped readably, without hashes,
+ * by the SDK's label helpers (strings, numbers and booleans kept; null and undefined dropped; keys sorted; of
+ * two keys mapping to one label, the first in sorted order wins; keys or values with nothing left dropped).
+ * Adapters that must know what was dropped map their tags with `labelsFromTags` themselves.
  */
-export function sanitizeLabelValue(v: string): string | undefined {
-  if (v === '' || LABEL_NAME.test(v)) return v;
-  let s = v.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
-  const suffix = shortHash(v);
-  s = s.slice(0, 63 - suffix.length - 1).replace(/[^A-Za-z0-9]+$/, '');
-  return s ? `${s}-${suffix}` : suffix;
-}
-
-/** Label key: optional DNS-subdomain prefix and a name part. Invalid keys are cleaned like values, or dropped. */
-export function sanitizeLabelKey(k: string): string | undefined {
-  const slash = k.lastIndexOf('/');
-  const prefix = slash >= 0 ? k.slice(0, slash) : '';
-  const name = slash >= 0 ? k.slice(slash + 1) : k;
-  const cleanName = name === '' ? undefined : sanitizeLabelValue(name);
-  if (!cleanName) return undefined;
-  if (slash < 0) return cleanName;
-  const p = prefix.toLowerCase();
-  if (DNS_SUBDOMAIN.test(p)) return `${p}/${cleanName}`;
-  return undefined;
-}
-
-/** Labels from upstream tags: strings, numbers and booleans kept; null/undefined dropped; keys sorted. */
 export function sanitizeLabels(
   input: Record<string, string | number | boolean | null | undefined> | undefined,
 ): Record<string, string> | undefined {
   if (!input) return undefined;
-  const out: Record<string, string> = {};
-  for (const k of Object.keys(input).sort()) {
-    const raw = input[k];
-    if (raw === null || raw === undefined) continue;
-    const key = sanitizeLabelKey(k);
-    const value = sanitizeLabelValue(String(raw));
-    if (key !== undefined && value !== undefined && !(key in out)) out[key] = value;
-  }
-  return Object.keys(out).length > 0 ? out : undefined;
+  const { labels } = labelsFromTags(input);
+  return Object.keys(labels).length > 0 ? labels : undefined;
 }
 
 /** Makes an upstream id a DNS subdomain name (lower-cased; other characters become `-`; hash suffix if changed). */

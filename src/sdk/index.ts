@@ -10,8 +10,10 @@
  *     schema: {}, async list(ctx) { return [] } })],
  * });
  */
-import './formats.ts';
 export { Type } from '@sinclair/typebox';
+export { Value, validate, registerFormats, formats, type SchemaError } from './formats.ts';
+export { isLabelKey, isLabelValue, labelsFromTags, toLabelKey, toLabelValue } from './labels.ts';
+export type { Tags, UnmappedTag } from './labels.ts';
 export type { Static, TSchema, TObject } from '@sinclair/typebox';
 export { defineAdapter, defineResource } from './define.ts';
 export type * from './types.ts';

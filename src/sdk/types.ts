@@ -15,13 +15,39 @@ export interface ColumnDefinition {
   priority?: number;
 }
 
-/** What an adapter returns for one upstream item. The framework adds apiVersion, kind, uid,
- * resourceVersion and (if absent) creationTimestamp, and sanitizes labels. */
+/**
+ * What an adapter returns for one upstream item. The framework adds apiVersion, kind, uid, resourceVersion and
+ * (if absent) creationTimestamp, and maps name, namespace and labels to what Kubernetes allows (below).
+ *
+ * An item that cannot be served is skipped, never dropped silently: spec or status not matching the resource
+ * schema (the failing path is reported, e.g. `status.owner: expected string, got null`), two items with the same
+ * name in one poll, no name, no namespace for a Namespaced resource, or an error while building the object.
+ * Each distinct reason is logged once, counted in `kubegate_skipped_items_total{reason}`, listed in
+ * `kubectl get adapters <name> -o yaml` (status.skipped) and answered with a `Warning` on reads of the resource
+ * while it lasts.
+ *
+ * @example
+ * { name: 'ch_3MmlLr', namespace: 'checkout', labels: { status: 'succeeded' }, status: { amount: 1250 } }
+ */
 export interface ObjectInput {
-  /** metadata.name; mapped from the upstream id. Sanitized into a DNS subdomain if it is not one. */
+  /**
+   * metadata.name, mapped from the upstream id. A lower-case DNS subdomain (`a-z 0-9 - .`, at most 253
+   * characters) is used as it is; anything else is lower-cased, other characters become `-`, and a short hash of
+   * the original id is appended so that two ids never share a name (`New York` → `new-york-1a2b3c4d`). Map ids
+   * yourself when you want names without the hash.
+   */
   name: string;
-  /** Required for Namespaced resources, ignored for Cluster ones. */
+  /** Required for Namespaced resources, ignored for Cluster ones; mapped like {@link ObjectInput.name}. */
   namespace?: string;
+  /**
+   * metadata.labels. Strings, numbers and booleans are kept (as strings); null and undefined are dropped. Keys and
+   * values that are not valid labels are mapped readably and without hashes, exactly as `toLabelKey` and
+   * `toLabelValue` do: runs of characters other than `A-Z a-z 0-9 - _ .` become one `-`, the ends are trimmed to
+   * a letter or digit, names and values are cut to 63 characters, and a `prefix/` is kept when it is a DNS
+   * subdomain (`env:prod` → `env-prod`, `Cost Center` → `Cost-Center`). When two keys map to the same label the
+   * first in sorted order wins; a key or value with nothing left is dropped. Use `labelsFromTags` to map tags
+   * yourself and learn what could not be mapped.
+   */
   labels?: Record<string, string | number | boolean | null | undefined>;
   annotations?: Record<string, string>;
   /** When the upstream created the item; first sight is used when absent. */
@@ -55,7 +81,11 @@ export interface AdapterContext<C> {
   /** Aborted when the poll or request is abandoned. */
   signal: AbortSignal;
   log: AdapterLogger;
-  /** Report a skipped item (bad upstream data): counted, logged and surfaced as a Warning. */
+  /**
+   * Reports an upstream item the adapter will not return (bad upstream data). Word `reason` without the item's
+   * identity or values (e.g. `"charge id does not have the prefix_alphanumerics shape"`): each distinct reason is
+   * logged once, counted, listed on the Adapter resource and surfaced as a Warning while it lasts.
+   */
   skip(reason: string, item?: unknown): void;
 }
 
