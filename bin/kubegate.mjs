@@ -5,7 +5,6 @@
 import { existsSync } from 'node:fs';
 import { sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { spawnSync } from 'node:child_process';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const source = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -19,8 +18,8 @@ if (installed) {
   }
   await import(pathToFileURL(built).href);
 } else {
-  const launcher = fileURLToPath(new URL('../scripts/node24.mjs', import.meta.url));
-  const r = spawnSync(process.execPath, [launcher, source, ...process.argv.slice(2)], { stdio: 'inherit' });
-  if (r.signal) process.kill(process.pid, r.signal);
-  process.exit(r.status ?? 1);
+  // The launcher runs in this process (it reads the script to run from argv), so signals reach the one child
+  // it starts and forwards them to.
+  process.argv.splice(2, 0, source);
+  await import(new URL('../scripts/node24.mjs', import.meta.url).href);
 }

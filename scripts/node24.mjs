@@ -3,7 +3,7 @@
 // stripping, which older Node lacks; on such a machine we fetch the `node@24` npm package (the official
 // binary, shipped through the registry) into ~/.cache/node24 once and re-run ourselves with it.
 // Plain JavaScript on purpose: this file must run on the old Node too.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, sep } from 'node:path';
@@ -39,9 +39,18 @@ if (!installed && !existsSync(join(root, 'node_modules', 'fastify'))) {
   if (i.status !== 0) process.exit(i.status ?? 1);
 }
 
-const r = spawnSync(node, [...nodeFlags(), ...args], { stdio: 'inherit', env: process.env });
-if (r.signal) process.kill(process.pid, r.signal);
-process.exit(r.status ?? 1);
+// Asynchronous, so this process can pass SIGINT/SIGTERM/SIGHUP on (`npm start`, `kill`, a container runtime
+// signal it, not the child): a server left running after its launcher exits would keep the port. The child
+// shuts down gracefully and this process exits the way it did.
+const child = spawn(node, [...nodeFlags(), ...args], { stdio: 'inherit', env: process.env });
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code, signal) => {
+  if (signal) {
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  }
+  process.exit(code ?? 1);
+});
 
 function nodeFlags() {
   // `kubegate-source` makes `kubegate/sdk` and `kubegate/testing` resolve to the TypeScript sources (package.json

@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<void> {
     },
     allowPositionals: false,
   });
-  if (values.help || !command || command === 'help') {
+  if (values.help || !command || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(USAGE);
     return;
   }

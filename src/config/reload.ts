@@ -1,4 +1,5 @@
-import { watch } from 'node:fs';
+import { readFileSync, watch } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Runtime } from '../resources/runtime.ts';
 import type { AdapterLogger } from '../sdk/types.ts';
@@ -10,16 +11,33 @@ import { loadConfigFile } from './load.ts';
  * the new config is validated and applied without a restart. Changes that need one (adapters added or
  * removed, modules, server, store) are logged and left for the next start. A broken edit is reported and
  * the running config kept.
+ *
+ * The folder is watched, not the file: an atomic replace (write a temporary file, rename it over) gives the
+ * path a new inode each time, and a mounted ConfigMap swaps a `..data` symlink without touching the file's own
+ * name, so a watch on the file itself would go quiet after the first change. Every event in the folder re-reads
+ * the file; an unchanged text is ignored.
  */
 export function watchConfigFile(
   file: string,
-  runtime: Runtime,
+  runtime: Pick<Runtime, 'reconfigure'>,
   current: LoadedAdapter[],
   log: AdapterLogger,
 ): () => void {
   let timer: NodeJS.Timeout | undefined;
   let applied = new Map(current.map((a) => [a.entry.name, a]));
+  const read = () => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      // Mid-swap the path may briefly not resolve; the next event reads it again.
+      return undefined;
+    }
+  };
+  let lastText = read();
   const reload = async () => {
+    const text = read();
+    if (text === undefined || text === lastText) return;
+    lastText = text;
     try {
       const next = await loadAdapters(loadConfigFile(file));
       const names = new Set(next.map((a) => a.entry.name));
@@ -45,11 +63,17 @@ export function watchConfigFile(
       });
     }
   };
-  const w = watch(file, () => {
+  // Any event: the file's own name, a temporary file renamed over it, a ConfigMap's `..data` swap.
+  const w = watch(dirname(resolve(file)), () => {
     clearTimeout(timer);
     timer = setTimeout(() => void reload(), 200);
   });
-  w.on('error', () => undefined);
+  w.on('error', (err) =>
+    log.error('config reload: watching the config folder failed; edits are no longer applied', {
+      file,
+      err: err.message,
+    }),
+  );
   return () => {
     clearTimeout(timer);
     w.close();
