@@ -30,8 +30,8 @@ export function objectFilter(
   const fs = o.fieldSelector.empty ? undefined : o.fieldSelector;
   if (!ls && !fs && namespace === undefined) return undefined;
   return (e) =>
-    (namespace === undefined || e.obj.metadata.namespace === namespace) &&
-    (!ls || ls.matches(e.obj.metadata.labels)) &&
+    (namespace === undefined || e.inNamespace(namespace)) &&
+    (!ls || ls.matches(e.labels)) &&
     (!fs || fs.matches((f) => field(e, f)));
 }
 

@@ -147,7 +147,9 @@ export class MirrorStorage extends StorageBase implements ServedResource {
         ...(sel.continue ? { continue: sel.continue } : {}),
         ...(sel.remainingItemCount !== undefined ? { remainingItemCount: sel.remainingItemCount } : {}),
       },
-      reusable: !sel.continue && o.labelSelector.empty && o.fieldSelector.empty && !o.continue && sel.rv === view.rv,
+      // kubectl pages with limit=500: its pages are reused as whole lists are.
+      reusable: o.labelSelector.empty && o.fieldSelector.empty,
+      position: `${o.limit ?? ''}|${o.continue?.key ?? ''}`,
     };
     if (warnings) page.warnings = warnings;
     return page;

@@ -25,10 +25,12 @@ export interface ListPage {
   meta: ListMeta;
   warnings?: string[];
   /**
-   * True when the page is the whole, unfiltered collection at its current version: its encoded body may be
-   * reused for later requests while `meta.resourceVersion` is still the current one.
+   * True when the page is of the unfiltered collection: its encoded body depends only on the namespace, the
+   * format, `meta.resourceVersion` and `position`, and may be reused for later requests with the same ones.
    */
   reusable?: boolean;
+  /** Where a reusable page starts and how long it may be (limit and continue position). */
+  position?: string;
 }
 
 /** `get`: one object by namespace and name; throws a NotFound Status when there is none. */

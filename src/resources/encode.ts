@@ -1,11 +1,5 @@
 import type { ResourceInfo } from '../k8s/types.ts';
-import {
-  compileJsonPath,
-  partialObjectMetadataJson,
-  renderRow,
-  tableColumnDefinitions,
-  tableRowTemplate,
-} from '../k8s/table.ts';
+import { compileJsonPath, humanDuration, renderRow, tableColumnDefinitions, tableRowTemplate } from '../k8s/table.ts';
 import type { ObjectEntry } from './entry.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -35,24 +29,22 @@ function listMetaJson(m: ListMeta): string {
   return s + '}';
 }
 
-const COMMA = Buffer.from(',');
-
 /**
- * Per-resource encoder. Objects are encoded once per version (ObjectEntry.json, cached Table cells) and lists
- * are spliced from those bytes — never a JSON.stringify of a whole list (DESIGN.md "Performance design").
+ * Per-resource encoder. Objects are encoded once per version (ObjectEntry keeps the JSON and the Table cells)
+ * and lists are spliced from that text — never a JSON.stringify of a whole list (DESIGN.md "Performance design").
  */
 export function createEncoder(info: ResourceInfo): Encoder {
   const apiVersion = `${info.group}/${info.version}`;
   const listHead = `{"kind":"${info.kind}List","apiVersion":"${apiVersion}","metadata":`;
   const columnsJson = JSON.stringify(tableColumnDefinitions(info));
   const compiled = info.columns.map((c) => compileJsonPath(c.jsonPath));
-  // Cells are computed once per object version; only the ages are rendered per response.
-  const cellsOf = (e: ObjectEntry): string =>
-    renderRow((e.cells ??= tableRowTemplate(info, compiled, e.obj)), Date.now());
-  const metaOf = (e: ObjectEntry): string => (e.meta ??= partialObjectMetadataJson(e.obj));
-  const row = (e: ObjectEntry, inc: IncludeObject): string => {
-    if (inc === 'None') return `{"cells":${cellsOf(e)}}`;
-    return `{"cells":${cellsOf(e)},"object":${inc === 'Object' ? e.json.toString() : metaOf(e)}}`;
+  // Cells are rendered once per object version (ObjectEntry keeps them); only the ages are rendered per
+  // response. Entries without pre-rendered cells (pass-through pages) are rendered here.
+  const cellsOf = (e: ObjectEntry, now: number): string =>
+    e.cellsJson(now, humanDuration) ?? renderRow(tableRowTemplate(info, compiled, e.obj), now);
+  const row = (e: ObjectEntry, inc: IncludeObject, now: number): string => {
+    if (inc === 'None') return `{"cells":${cellsOf(e, now)}}`;
+    return `{"cells":${cellsOf(e, now)},"object":${inc === 'Object' ? e.text() : e.metadataJson()}}`;
   };
   const tableHead = (v: TableVersion, meta: string, columns: boolean): string =>
     `{"kind":"Table","apiVersion":"meta.k8s.io/${v}","metadata":${meta}` +
@@ -61,26 +53,36 @@ export function createEncoder(info: ResourceInfo): Encoder {
 
   return {
     listJson(entries, meta) {
-      const parts: Buffer[] = new Array<Buffer>(entries.length * 2 + 1);
-      parts[0] = Buffer.from(`${listHead}${listMetaJson(meta)},"items":[`);
-      let n = 1;
+      // One allocation, each object's text written straight into it (the resourceVersions as digits once).
+      const head = `${listHead}${listMetaJson(meta)},"items":[`;
+      const rvs = new Array<string>(entries.length);
+      let size = Buffer.byteLength(head) + entries.length + 2;
       for (let i = 0; i < entries.length; i++) {
-        if (i > 0) parts[n++] = COMMA;
-        parts[n++] = (entries[i] as ObjectEntry).json;
+        const e = entries[i] as ObjectEntry;
+        const prev = i > 0 ? (entries[i - 1] as ObjectEntry) : undefined;
+        rvs[i] = prev?.rv === e.rv ? (rvs[i - 1] as string) : String(e.rv);
+        size += e.byteLength(rvs[i] as string);
       }
-      parts[n++] = Buffer.from(']}');
-      parts.length = n;
-      return Buffer.concat(parts);
+      const out = Buffer.allocUnsafe(size);
+      let off = out.write(head, 0);
+      for (let i = 0; i < entries.length; i++) {
+        if (i > 0) out[off++] = 0x2c; // ,
+        off = (entries[i] as ObjectEntry).writeJson(out, off, rvs[i] as string);
+      }
+      off += out.write(']}', off, 'latin1');
+      return off === size ? out : out.subarray(0, off);
     },
     listTable(entries, meta, v, inc) {
-      const rows = entries.map((e) => row(e, inc));
+      const now = Date.now();
+      const rows = new Array<string>(entries.length);
+      for (let i = 0; i < entries.length; i++) rows[i] = row(entries[i] as ObjectEntry, inc, now);
       return Buffer.from(`${tableHead(v, listMetaJson(meta), true)}${rows.join(',')}]}`);
     },
     objectTable(e, v, inc) {
-      return Buffer.from(`${tableHead(v, `{"resourceVersion":"${e.rv}"}`, true)}${row(e, inc)}]}`);
+      return Buffer.from(`${tableHead(v, `{"resourceVersion":"${e.rv}"}`, true)}${row(e, inc, Date.now())}]}`);
     },
     jsonFrame(type, e, rv, initialEventsEnd) {
-      if (e) return Buffer.from(`{"type":"${type}","object":${e.json.toString()}}\n`);
+      if (e) return Buffer.from(`{"type":"${type}","object":${e.text()}}\n`);
       const ann = initialEventsEnd ? `,"annotations":{"k8s.io/initial-events-end":"true"}` : '';
       return Buffer.from(
         `{"type":"${type}","object":{"kind":"${info.kind}","apiVersion":"${apiVersion}","metadata":{"resourceVersion":"${rv}"${ann}}}}\n`,
@@ -88,7 +90,7 @@ export function createEncoder(info: ResourceInfo): Encoder {
     },
     tableFrame(type, e, rv, first, v, inc) {
       return Buffer.from(
-        `{"type":"${type}","object":${tableHead(v, `{"resourceVersion":"${rv}"}`, first)}${row(e, inc)}]}}\n`,
+        `{"type":"${type}","object":${tableHead(v, `{"resourceVersion":"${rv}"}`, first)}${row(e, inc, Date.now())}]}}\n`,
       );
     },
   };

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { labelsFromTags } from '../sdk/labels.ts';
 
 /**
@@ -10,13 +10,11 @@ const UID_NAMESPACE = Buffer.from('6f1c2a4e9b3d4c8a8e2f5a7b9c0d1e2f', 'hex');
 
 /** UUIDv5 of `group/kind/namespace/name`: the same object has the same uid on every replica, forever. */
 export function objectUid(group: string, kind: string, namespace: string | undefined, name: string): string {
-  const h = createHash('sha1')
-    .update(UID_NAMESPACE)
-    .update(`${group}/${kind}/${namespace ?? ''}/${name}`)
-    .digest();
-  h[6] = ((h[6] ?? 0) & 0x0f) | 0x50;
-  h[8] = ((h[8] ?? 0) & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex');
+  // One-shot hashing: no native Hash object per object and poll (they outlive the poll until a GC).
+  const h = hash('sha1', Buffer.concat([UID_NAMESPACE, Buffer.from(`${group}/${kind}/${namespace ?? ''}/${name}`)]));
+  const byte = (i: number) => parseInt(h.slice(2 * i, 2 * i + 2), 16);
+  const hex2 = (b: number) => b.toString(16).padStart(2, '0');
+  const x = `${h.slice(0, 12)}${hex2((byte(6) & 0x0f) | 0x50)}${h.slice(14, 16)}${hex2((byte(8) & 0x3f) | 0x80)}${h.slice(18, 32)}`;
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }
 
@@ -77,5 +75,5 @@ export function stableStringify(v: unknown): string {
 
 /** Content hash of an object (what decides whether a poll produced a MODIFIED event). */
 export function contentHash(v: unknown): string {
-  return createHash('sha1').update(stableStringify(v)).digest('base64url');
+  return hash('sha1', stableStringify(v), 'base64url');
 }

@@ -4,6 +4,7 @@ import { FencedError } from '../store/types.ts';
 import type { CollectionView } from './view.ts';
 import { buildObject, rfc3339 } from './object.ts';
 import { SkipError, SkipLedger } from './skips.ts';
+import { RELEASE_AFTER_ITEMS, releaseMemory } from './memory.ts';
 
 /** What the poller knows about the upstream's health; read by the server for Warnings and 503s. */
 export interface PollStatus {
@@ -142,6 +143,7 @@ export class Poller {
       this.status.consecutiveFailures = 0;
       this.skips.endPoll();
       this.o.onPoll?.(true, this.now() - started, changes.length);
+      if (inputs.length >= RELEASE_AFTER_ITEMS) releaseMemory();
     } catch (err) {
       this.skips.abandonPoll();
       if (err instanceof FencedError) this.lease = null;
@@ -185,7 +187,7 @@ export class Poller {
     };
     for (const input of inputs) {
       try {
-        const built = buildObject(input, t, (key) => view.get(key)?.obj.metadata.creationTimestamp ?? nowIso);
+        const built = buildObject(input, t, (key) => view.get(key)?.creationTimestamp ?? nowIso);
         if (seen.has(built.key))
           throw new SkipError('duplicate', 'another item of this poll has the same name', built.key);
         seen.add(built.key);
@@ -198,7 +200,7 @@ export class Poller {
     }
     const deletions: Change[] = [];
     for (const e of view.sorted()) {
-      if (!seen.has(e.key)) deletions.push({ type: 'DELETED', key: e.key, hash: e.hash, body: e.json.toString() });
+      if (!seen.has(e.key)) deletions.push({ type: 'DELETED', key: e.key, hash: e.hash, body: e.body });
     }
     const guard = resource.deleteGuard ?? {};
     const ratio = guard.maxDeleteRatio ?? 0.5;

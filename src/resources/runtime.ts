@@ -5,7 +5,7 @@ import type { GroupVersionInfo, ResourceInfo } from '../k8s/types.ts';
 import type { AdapterLogger, MirrorResource, PassThroughResource, ResourceDefinition } from '../sdk/types.ts';
 import { parseDuration } from '../sdk/duration.ts';
 import type { Store } from '../store/types.ts';
-import type { ObjectEntry } from './entry.ts';
+import { createProjection, type ObjectEntry } from './entry.ts';
 import {
   createUpstreamClient,
   type ResilienceOptions,
@@ -173,6 +173,7 @@ function createMirror(
     maxEvents: o.watch.maxEvents,
     maxEventAgeMs: o.watch.maxEventAgeMs,
     maxSnapshots: 32,
+    projection: createProjection(info),
     ...(o.now ? { now: o.now } : {}),
   });
   const id = `${def.group}/${r.plural}`;
@@ -321,16 +322,7 @@ function where(info: ResourceInfo): { group: string; version: string; plural: st
 
 /** Reads `metadata.name`, `metadata.namespace` or a declared dotted path; non-scalars do not match. */
 function fieldGetter(): (e: ObjectEntry, field: string) => string | undefined {
-  const paths = new Map<string, string[]>();
-  return (e, field) => {
-    if (field === 'metadata.name') return e.obj.metadata.name;
-    if (field === 'metadata.namespace') return e.obj.metadata.namespace ?? '';
-    let p = paths.get(field);
-    if (!p) paths.set(field, (p = field.split('.')));
-    let v: unknown = e.obj;
-    for (const k of p) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
-    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
-  };
+  return (e, field) => e.field(field);
 }
 
 /** Maps `adapters[].resilience` (durations as strings) to the policy's options. */

@@ -9,8 +9,9 @@ interface CachedBody {
 }
 
 /**
- * Encodes list pages. A whole, unfiltered collection (what informers relist and kubectl gets) is encoded once
- * per version and reused; Table bodies also once per second, since their ages change with time.
+ * Encodes list pages. A page of an unfiltered collection (what informers relist and kubectl gets, 500 objects
+ * at a time) is encoded once per version and reused; Table bodies also once per second, since their ages change
+ * with time.
  */
 export function createListEncoder(now: () => number = Date.now) {
   const bodies = new WeakMap<ServedResource, Map<string, CachedBody>>();
@@ -26,7 +27,7 @@ export function createListEncoder(now: () => number = Date.now) {
         ? r.encoder.listTable(page.entries, page.meta, format.version, inc)
         : r.encoder.listJson(page.entries, page.meta);
     if (!page.reusable) return encode();
-    const key = `${format.kind === 'table' ? `${format.version}/${inc}` : 'json'}|${namespace ?? ''}|${page.entries.length}`;
+    const key = `${format.kind === 'table' ? `${format.version}/${inc}` : 'json'}|${namespace ?? ''}|${page.position ?? ''}|${page.entries.length}`;
     const second = format.kind === 'table' ? Math.floor(now() / 1000) : 0;
     let cache = bodies.get(r);
     if (!cache) bodies.set(r, (cache = new Map<string, CachedBody>()));

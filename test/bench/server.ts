@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { parseConfig } from '../../src/config/load.ts';
 import { loadAdapters } from '../../src/config/adapters.ts';
 import { startGateway } from '../../src/server/gateway.ts';
+import { memoryReleased } from '../../src/resources/memory.ts';
 
 const [mode, arg1, arg2] = process.argv.slice(2);
 // Exit cleanly on SIGINT so --cpu-prof can write its profile.
@@ -40,9 +41,23 @@ if (mode === 'gateway') {
   const gw = await startGateway({ config: loaded.config, adapters, tls, logger: createLogger('error') });
   const c = gw.runtime.collections[0];
   await c?.poller.ready();
+  await memoryReleased();
   globalThis.gc?.();
   const m = process.memoryUsage();
-  process.stdout.write(JSON.stringify({ url: gw.url, rss: m.rss, heapUsed: m.heapUsed, objects: c?.view.size }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      url: gw.url,
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      heapTotal: m.heapTotal,
+      external: m.external,
+      // Peak resident memory so far (the first poll's), in bytes.
+      maxRss: process.resourceUsage().maxRSS * 1024,
+      objects: c?.view.size,
+      // What the objects weigh as JSON (as a list or GET serves them), measured after the memory figures.
+      jsonBytes: c?.view.sorted().reduce((n, e) => n + Buffer.byteLength(e.text()), 0),
+    }) + '\n',
+  );
   const { stats } = await import('./synthetic-adapter.ts');
   const reply = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
   createInterface({ input: process.stdin }).on('line', (cmd) => {
