@@ -16,7 +16,7 @@ export interface KubeClient {
   /** `https://host:port` of the kube-apiserver (once loaded; '' before). */
   readonly server: string;
   /** Sends a JSON request; resolves with any HTTP status, rejects on network errors, timeout or abort. */
-  request<T>(method: 'GET' | 'POST', path: string, o?: RequestOptions): Promise<KubeResponse<T>>;
+  request<T>(method: 'GET' | 'POST' | 'PATCH', path: string, o?: RequestOptions): Promise<KubeResponse<T>>;
   /**
    * GETs `path` and calls `onLine` for each line of a 200 answer until the server ends it (resolves with
    * status 200), `signal` aborts (resolves), or nothing arrives for `idleTimeoutMs` (rejects). A non-200
@@ -28,6 +28,8 @@ export interface KubeClient {
 
 export interface RequestOptions {
   body?: unknown;
+  /** Content-Type of the body (default application/json; a PATCH names its patch type). */
+  contentType?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -186,6 +188,7 @@ export function createKubeClient(o: KubeClientOptions = {}): KubeClient {
     body: Buffer | undefined,
     signal: AbortSignal | undefined,
     accept: string,
+    contentType = 'application/json',
   ): Promise<IncomingMessage> => {
     if (closed) throw new Error('kube client closed');
     const m = await material();
@@ -200,7 +203,7 @@ export function createKubeClient(o: KubeClientOptions = {}): KubeClient {
             ...m.headers,
             Accept: accept,
             'User-Agent': 'kubegate',
-            ...(body ? { 'Content-Type': 'application/json', 'Content-Length': String(body.length) } : {}),
+            ...(body ? { 'Content-Type': contentType, 'Content-Length': String(body.length) } : {}),
           },
           ...(signal ? { signal } : {}),
         },
@@ -215,14 +218,18 @@ export function createKubeClient(o: KubeClientOptions = {}): KubeClient {
     get server() {
       return server;
     },
-    async request<T>(method: 'GET' | 'POST', path: string, ro: RequestOptions = {}): Promise<KubeResponse<T>> {
+    async request<T>(
+      method: 'GET' | 'POST' | 'PATCH',
+      path: string,
+      ro: RequestOptions = {},
+    ): Promise<KubeResponse<T>> {
       const signals = [ro.signal, ro.timeoutMs !== undefined ? AbortSignal.timeout(ro.timeoutMs) : undefined].filter(
         (s): s is AbortSignal => s !== undefined,
       );
       const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
       const body = ro.body === undefined ? undefined : Buffer.from(JSON.stringify(ro.body));
       try {
-        const res = await send(method, path, body, signal, 'application/json');
+        const res = await send(method, path, body, signal, 'application/json', ro.contentType);
         const buf = await readBody(res, maxBody);
         return { status: res.statusCode ?? 0, body: parseJson(buf) as T | undefined };
       } catch (err) {

@@ -9,7 +9,8 @@ import { createRequestMetrics } from './request-metrics.ts';
 export interface Metrics {
   registry: Registry;
   upstreamEvents(adapter: string): UpstreamEvents;
-  poll(adapter: string, resource: string, ok: boolean, seconds: number, changes: number): void;
+  /** `error`: why a poll failed (Kubernetes Events tell the delete guard apart). */
+  poll(adapter: string, resource: string, ok: boolean, seconds: number, changes: number, error?: unknown): void;
   /** `reason`: schema, duplicate, name, namespace, mapping or adapter (a fixed set). */
   skipped(adapter: string, resource: string, n: number, reason: string): void;
   staleServe(adapter: string, resource: string): void;

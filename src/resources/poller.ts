@@ -33,12 +33,17 @@ export interface PollerOptions {
   log: AdapterLogger;
   now?: () => number;
   /** Called after every poll attempt (metrics). */
-  onPoll?: (ok: boolean, ms: number, changes: number) => void;
+  onPoll?: (ok: boolean, ms: number, changes: number, error?: unknown) => void;
   /** Where skipped items are reported; by default a ledger of its own (logging through `log`). */
   skips?: SkipLedger;
 }
 
 export { rfc3339 };
+
+/** A poll refused because it would delete too many objects at once (`deleteGuard`). */
+export class DeleteGuardError extends Error {
+  override name = 'DeleteGuardError';
+}
 
 /**
  * Polls one mirrored collection: list → map → diff against the view → commit through the store.
@@ -150,7 +155,7 @@ export class Poller {
       this.status.lastError = err instanceof Error ? err.message : String(err);
       this.status.consecutiveFailures++;
       this.o.log.warn('poll failed; keeping the last good data', { collection, err: this.status.lastError });
-      this.o.onPoll?.(false, this.now() - started, 0);
+      this.o.onPoll?.(false, this.now() - started, 0, err);
     }
   }
 
@@ -206,7 +211,7 @@ export class Poller {
     const ratio = guard.maxDeleteRatio ?? 0.5;
     const minObjects = guard.minObjects ?? 4;
     if (view.size >= minObjects && deletions.length > ratio * view.size) {
-      throw new Error(
+      throw new DeleteGuardError(
         `the upstream returned ${seen.size} objects where ${view.size} were known; refusing to delete ` +
           `${deletions.length} (more than ${Math.round(ratio * 100)}%, deleteGuard.maxDeleteRatio)`,
       );

@@ -196,7 +196,7 @@ function createMirror(
     log: scope.log,
     ...(o.now ? { now: o.now } : {}),
     skips: common.skips,
-    onPoll: (ok, ms, n) => m?.poll(entry.name, r.plural, ok, ms / 1000, n),
+    onPoll: (ok, ms, n, err) => m?.poll(entry.name, r.plural, ok, ms / 1000, n, err),
   });
   if (m) {
     view.subscribe({

@@ -17,6 +17,7 @@ import type { Store } from '../store/types.ts';
 import { adapterLogger, createLogger } from '../observability/log.ts';
 import { buildApp } from './app.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
+import { startIncidentEvents, type IncidentEventsOptions } from '../observability/events.ts';
 
 export interface GatewayOptions {
   config: KubegateConfig;
@@ -25,6 +26,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Override the store (tests). */
   store?: Store;
+  /** Aggregated mode: where and how Kubernetes Events about upstream incidents are posted. */
+  events?: IncidentEventsOptions;
 }
 
 export interface Gateway {
@@ -98,6 +101,11 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         seconds: m.lastSuccess === undefined ? undefined : m.lastSuccess / 1000,
       })),
   });
+  const incidents =
+    config.mode === 'aggregated'
+      ? startIncidentEvents(metrics, { kubeconfig: config.auth?.kubeconfig, log: logger, ...o.events })
+      : undefined;
+  const observed = incidents?.metrics ?? metrics;
   const self = createSelfAdapter({
     resources: () => created?.health() ?? [],
     p99: (a) => metrics.upstreamP99(a),
@@ -110,8 +118,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     ...(config.store?.leaseTtl !== undefined
       ? { leaseTtlMs: parseDuration(config.store.leaseTtl, 'store.leaseTtl') }
       : {}),
-    metrics,
-    upstreamEvents: (a) => metrics.upstreamEvents(a),
+    metrics: observed,
+    upstreamEvents: (a) => observed.upstreamEvents(a),
     log: adapterLogger(logger),
     watch: {
       bookmarkIntervalMs: parseDuration(w.bookmarkInterval ?? '60s', 'watch.bookmarkInterval'),
@@ -178,6 +186,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       await store.close();
       await queryCache.close();
       await delegated?.close();
+      await incidents?.close();
     },
   };
 }

@@ -61,6 +61,8 @@ export interface FakeKubeApi {
   /** Every SubjectAccessReview spec received, in order. */
   subjectAccessReviews: SubjectAccessReviewSpec[];
   faults: { subjectAccessReview: Fault; tokenReview: Fault; configMap: Fault };
+  /** `events.k8s.io/v1` Events: every POST and PATCH received in order, and the objects as stored by name. */
+  events: { requests: EventRequest[]; objects: Map<string, KubeEvent> };
   /** Current resourceVersion of the store. */
   readonly resourceVersion: string;
   /** Replaces the configmap's data (null deletes it); open watches get MODIFIED/ADDED/DELETED. */
@@ -71,6 +73,62 @@ export interface FakeKubeApi {
   compact(): void;
   resetCalls(): void;
   close(): Promise<void>;
+}
+
+/** An `events.k8s.io/v1` Event as stored. */
+export interface KubeEvent {
+  metadata: { name: string; namespace?: string; resourceVersion?: string };
+  eventTime: string;
+  reportingController: string;
+  reportingInstance: string;
+  action: string;
+  reason: string;
+  type: string;
+  note?: string;
+  regarding: { apiVersion: string; kind: string; name: string; namespace?: string };
+  series?: { count: number; lastObservedTime: string };
+}
+
+export interface EventRequest {
+  method: 'POST' | 'PATCH';
+  namespace: string;
+  /** The Event's name (from the body on POST, the path on PATCH). */
+  name: string;
+  contentType: string;
+  body: Record<string, unknown>;
+  /** The status answered. */
+  status: number;
+}
+
+const EVENTS_PATH = /^\/apis\/events\.k8s\.io\/v1\/namespaces\/([^/]+)\/events(?:\/([^/]+))?$/;
+
+/** What the apiserver's validation of events.k8s.io/v1 refuses, as one message (undefined: valid). */
+function invalidEvent(e: Partial<KubeEvent>, namespace: string): string | undefined {
+  if (!e.metadata?.name) return 'metadata.name: Required value';
+  if (e.metadata.namespace !== undefined && e.metadata.namespace !== namespace)
+    return 'metadata.namespace: does not match the namespace of the request';
+  if (!e.eventTime || !/\.\d{6}Z$/.test(e.eventTime)) return 'eventTime: Required value (MicroTime)';
+  if (!e.reportingController) return 'reportingController: Required value';
+  if (!e.reportingInstance) return 'reportingInstance: Required value';
+  if (!e.action) return 'action: Required value';
+  if (!e.reason) return 'reason: Required value';
+  if (e.type !== 'Normal' && e.type !== 'Warning') return 'type: Unsupported value';
+  if ((e.note ?? '').length > 1024) return 'note: Too long: may not be longer than 1024';
+  if (!e.regarding?.kind || !e.regarding.name) return 'regarding: Required value';
+  if (e.series && (e.series.count < 2 || !e.series.lastObservedTime))
+    return 'series.count: must be at least 2, series.lastObservedTime: Required value';
+  return undefined;
+}
+
+/** RFC 7386 JSON merge patch. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> =
+    target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    out[k] = mergePatch(out[k], v);
+  }
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== null));
 }
 
 interface ConfigMap {
@@ -114,6 +172,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
  * - `POST /apis/authentication.k8s.io/v1/tokenreviews` from the token table (groups get `system:authenticated`,
  *   as the real TokenReview does);
  * - `POST /apis/authorization.k8s.io/v1/subjectaccessreviews` from the RBAC table;
+ * - `POST /apis/events.k8s.io/v1/namespaces/<ns>/events` and merge `PATCH .../events/<name>`, validated as the
+ *   apiserver validates Events and recorded in `events`;
  * counting every call, and hanging or failing on demand.
  *
  * @example
@@ -147,6 +207,9 @@ export async function startFakeKubeApi(o: FakeKubeApiOptions = {}): Promise<Fake
     tokenReview: undefined,
     configMap: undefined,
   };
+  const eventRequests: EventRequest[] = [];
+  const eventObjects = new Map<string, KubeEvent>();
+  let eventRv = 1;
   const hanging = new Set<ServerResponse>();
   const watchers = new Set<{ res: ServerResponse; timer: NodeJS.Timeout | undefined }>();
 
@@ -299,6 +362,51 @@ export async function startFakeKubeApi(o: FakeKubeApiOptions = {}): Promise<Fake
       });
       return;
     }
+    const ev = EVENTS_PATH.exec(url.pathname);
+    if (ev && ((req.method === 'POST' && !ev[2]) || (req.method === 'PATCH' && ev[2]))) {
+      const namespace = decodeURIComponent(ev[1] ?? '');
+      const contentType = (req.headers['content-type'] ?? '').split(';')[0] ?? '';
+      const body = (await readJson(req)) as Record<string, unknown>;
+      const answer = (code: number, out: unknown, name: string): void => {
+        eventRequests.push({
+          method: req.method as 'POST' | 'PATCH',
+          namespace,
+          name,
+          contentType,
+          body,
+          status: code,
+        });
+        send(res, code, out);
+      };
+      if (req.method === 'POST') {
+        const e = body as unknown as KubeEvent;
+        const name = e.metadata.name;
+        const why = invalidEvent(e, namespace);
+        if (why) return answer(422, status(422, 'Invalid', `Event.events.k8s.io "${name}" is invalid: ${why}`), name);
+        const key = `${namespace}/${name}`;
+        if (eventObjects.has(key))
+          return answer(409, status(409, 'AlreadyExists', `events.events.k8s.io "${name}" already exists`), name);
+        const stored = { ...e, metadata: { ...e.metadata, namespace, resourceVersion: String(++eventRv) } };
+        eventObjects.set(key, stored);
+        return answer(201, stored, name);
+      }
+      const name = decodeURIComponent(ev[2] ?? '');
+      const key = `${namespace}/${name}`;
+      const current = eventObjects.get(key);
+      if (!current) return answer(404, status(404, 'NotFound', `events.events.k8s.io "${name}" not found`), name);
+      if (contentType !== 'application/merge-patch+json' && contentType !== 'application/strategic-merge-patch+json')
+        return answer(
+          415,
+          status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format`),
+          name,
+        );
+      const next = mergePatch(current, body) as KubeEvent;
+      const why = invalidEvent(next, namespace);
+      if (why) return answer(422, status(422, 'Invalid', `Event.events.k8s.io "${name}" is invalid: ${why}`), name);
+      next.metadata.resourceVersion = String(++eventRv);
+      eventObjects.set(key, next);
+      return answer(200, next, name);
+    }
     send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
   };
 
@@ -330,6 +438,7 @@ export async function startFakeKubeApi(o: FakeKubeApiOptions = {}): Promise<Fake
     calls,
     subjectAccessReviews: sars,
     faults,
+    events: { requests: eventRequests, objects: eventObjects },
     get resourceVersion() {
       return String(rv);
     },
