@@ -1,24 +1,28 @@
 import createClient from 'openapi-fetch';
-import type { AdapterContext } from 'kubegate/sdk';
+import { AdapterError, UpstreamError as CallError, type AdapterContext } from 'kubegate/sdk';
 import type { PaymentsConfig } from './schema.ts';
 import type { components, paths } from './upstream.ts';
 
 type UpstreamError = components['schemas']['Error'];
 
-/** A failed call to the payments API. The message names the call and status and never holds the API key. */
-export class PaymentsError extends Error {
+/**
+ * A failed call to the payments API. The message names the call, the status and the API's error code, and
+ * nothing the API wrote (kubegate shows it to users); the API's own message is kept apart, masked, in
+ * `upstreamMessage`, for the adapter's decisions only.
+ */
+export class PaymentsError extends AdapterError {
   override name = 'PaymentsError';
-  /** HTTP status of the answer; undefined when there was none (network error, timeout). */
-  readonly status: number | undefined;
   /** The upstream's `error.code` (e.g. `resource_missing`), when its body was seen. */
-  readonly code: string | undefined;
+  readonly upstreamCode: string | undefined;
   /** The upstream's `error.param` (e.g. `customer`), when its body was seen. */
   readonly param: string | undefined;
-  constructor(message: string, status?: number, error?: Partial<UpstreamError>) {
-    super(message);
-    this.status = status;
-    this.code = error?.code;
+  /** The upstream's `error.message`, keys masked; never shown. */
+  readonly upstreamMessage: string | undefined;
+  constructor(message: string, status?: number, error?: Partial<UpstreamError>, cause?: unknown) {
+    super(message, { ...(status !== undefined ? { status } : {}), ...(cause !== undefined ? { cause } : {}) });
+    this.upstreamCode = error?.code;
     this.param = error?.param;
+    this.upstreamMessage = error?.message;
   }
 }
 
@@ -69,18 +73,21 @@ export async function callPayments<T>(
     r = await call();
   } catch (err) {
     const status = (err as { status?: unknown }).status;
-    const msg = err instanceof Error ? err.message : String(err);
+    // The framework's errors say what happened in fixed words; anything else (a parse error quoting the
+    // body, say) is not repeated.
+    const msg = err instanceof CallError ? err.message : 'the call failed';
     throw new PaymentsError(
-      maskSecrets(`payments: ${what} failed: ${msg}`, key),
+      `payments: ${what} failed: ${msg}`,
       typeof status === 'number' ? status : undefined,
+      undefined,
+      err,
     );
   }
   if (r.data !== undefined && r.response.ok) return r.data;
   const e = r.error?.error;
-  const detail = e?.message ? `: ${e.message}` : '';
-  throw new PaymentsError(
-    maskSecrets(`payments: ${what} answered ${r.response.status}${detail}`, key),
-    r.response.status,
-    e,
-  );
+  const code = e?.code && /^[a-z_]{1,40}$/.test(e.code) ? ` (${e.code})` : '';
+  throw new PaymentsError(`payments: ${what} answered ${r.response.status}${code}`, r.response.status, {
+    ...e,
+    ...(e?.message ? { message: maskSecrets(e.message, key) } : {}),
+  });
 }

@@ -1,7 +1,7 @@
 import { defineAdapter, defineResource, type AdapterContext, type PageRequest } from 'kubegate/sdk';
 import { PaymentsError, callPayments, paymentsClient } from './client.ts';
 import { ID_ANNOTATION, chargeToObject } from './map.ts';
-import { nameToId } from './names.ts';
+import { CHARGE_NAME, nameToId } from './names.ts';
 import { ChargeSpec, ChargeStatus, PaymentsConfig } from './schema.ts';
 
 /** Largest `limit` the payments API accepts. */
@@ -17,8 +17,8 @@ function pushedCustomer(page: PageRequest): string | undefined {
 /** The API may answer an unknown customer filter with `resource_missing` on `customer`: that is an empty list. */
 function isUnknownCustomer(err: unknown): boolean {
   if (!(err instanceof PaymentsError)) return false;
-  if (err.code === 'resource_missing' && err.param === 'customer') return true;
-  return (err.status === 400 || err.status === 404) && /No such customer/.test(err.message);
+  if (err.upstreamCode === 'resource_missing' && err.param === 'customer') return true;
+  return (err.status === 400 || err.status === 404) && /No such customer/.test(err.upstreamMessage ?? '');
 }
 
 const charges = defineResource<PaymentsConfig>({
@@ -33,6 +33,8 @@ const charges = defineResource<PaymentsConfig>({
     'The namespace is the charge metadata "team"; the name is the charge id made lower case reversibly.',
   cacheTtl: '10s',
   maxPageSize: MAX_PAGE,
+  // Names made by idToName only: a get of any other name is NotFound without a cache entry or an API call.
+  namePattern: CHARGE_NAME,
   pushDown: { labels: ['customer'], fields: ['spec.customer'] },
   fields: ['status.status', 'spec.customer', 'spec.currency'],
   schema: { spec: ChargeSpec, status: ChargeStatus },

@@ -17,6 +17,9 @@
 
 const ID = /^([a-z]+)_([A-Za-z0-9]+)$/;
 const NAME = /^([a-z]+)-((?:[a-z0-9]|-[a-z])+)$/;
+
+/** Every name idToName makes matches this, and no other name maps to an id (the resource's namePattern). */
+export const CHARGE_NAME = NAME;
 const MAX_NAME = 253;
 
 /**

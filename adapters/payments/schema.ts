@@ -1,4 +1,4 @@
-import { Type, type Static } from 'kubegate/sdk';
+import { Secret, Type, type Static } from 'kubegate/sdk';
 
 /**
  * Config of the payments adapter (the `config` key of its entry in kubegate.yaml).
@@ -18,12 +18,15 @@ export const PaymentsConfig = Type.Object(
       pattern: '^https?://[^\\s/]+',
       description: 'Base URL of the payments API, without /v1, e.g. https://api.stripe.com',
     }),
-    apiKey: Type.String({
-      minLength: 1,
-      description:
-        'Secret API key (sk_test_... or sk_live_...; a restricted key with read access to charges is enough). ' +
-        'Write ${env:NAME} in the config file so the key stays in the environment or a Secret.',
-    }),
+    // Secret: kubegate masks the key in every message, Warning and log line, even if the API echoes it.
+    apiKey: Secret(
+      Type.String({
+        minLength: 1,
+        description:
+          'Secret API key (sk_test_... or sk_live_...; a restricted key with read access to charges is enough). ' +
+          'Write ${env:NAME} in the config file so the key stays in the environment or a Secret.',
+      }),
+    ),
     defaultNamespace: Type.Optional(
       Type.String({
         default: 'default',

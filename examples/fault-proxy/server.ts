@@ -8,7 +8,11 @@ export type Fault =
   | { kind: 'reset' }
   | { kind: 'malformed' }
   | { kind: 'huge'; bytes: number }
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Headers and the first bytes of a body, then nothing (the connection stays open). */
+  | { kind: 'stall-body' }
+  /** An error that quotes the request back, credentials included, in its body and a header (as careless APIs do). */
+  | { kind: 'echo'; status: number };
 
 export interface FaultProxy {
   url: string;
@@ -23,7 +27,8 @@ export interface FaultProxy {
 
 /**
  * An HTTP proxy in front of a fake upstream that injects faults: latency, error statuses with Retry-After,
- * connection resets, malformed JSON, huge bodies, or a request that never answers.
+ * connection resets, malformed JSON, huge bodies, a request that never answers, a body that stalls after its
+ * headers, or an error that echoes the request's credentials.
  *
  * @example
  * const proxy = await startFaultProxy({ target: weather.url });
@@ -93,6 +98,28 @@ export async function startFaultProxy(o: { target: string; port?: number }): Pro
         hanging.add(res);
         res.on('close', () => hanging.delete(res));
         return;
+      case 'stall-body':
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        res.write('{"data": [');
+        hanging.add(res);
+        res.on('close', () => hanging.delete(res));
+        return;
+      case 'echo': {
+        const auth = req.headers.authorization ?? '';
+        res.writeHead(f.status, {
+          'content-type': 'application/json',
+          'x-debug-authorization': auth,
+          'retry-after': '1',
+        });
+        res.end(
+          JSON.stringify({
+            error: { type: 'api_error', message: `internal error handling ${req.url ?? ''} with ${auth}` },
+            reason: `request had authorization ${auth}`,
+            headers: req.headers,
+          }),
+        );
+        return;
+      }
     }
   });
   await new Promise<void>((resolve) => server.listen(o.port ?? 0, '127.0.0.1', resolve));

@@ -112,6 +112,45 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    passThrough: Type.Optional(
+      Type.Object(
+        {
+          cache: Type.Optional(
+            Type.Object(
+              {
+                maxEntries: Type.Optional(
+                  Type.Integer({ minimum: 1, description: 'entries per pass-through resource (default 10000)' }),
+                ),
+                maxBytes: Type.Optional(
+                  Type.Integer({ minimum: 1024, description: 'bytes per pass-through resource (default 32 MiB)' }),
+                ),
+                notFoundTtl: Type.Optional(Duration),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          userUpstreamLimit: Type.Optional(
+            Type.Union(
+              [
+                Type.Literal(false),
+                Type.Object(
+                  {
+                    perSecond: Type.Number({
+                      exclusiveMinimum: 0,
+                      description: 'requests per second per user that may reach an upstream',
+                    }),
+                    burst: Type.Integer({ minimum: 1, description: 'such requests a user may make at once' }),
+                  },
+                  { additionalProperties: false },
+                ),
+              ],
+              { description: 'per-user limit on requests reaching an upstream (default 5/s, burst 20); false: off' },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     adapters: Type.Array(
       Type.Object(
         {

@@ -1,3 +1,5 @@
+import { maskSecrets } from '../observability/mask.ts';
+
 /**
  * Kubernetes Status errors. Every error kubegate answers with is a {@link KubeError}; {@link toStatus}
  * turns anything thrown into the `Status` object the Kubernetes wire expects (WIRE.md §7).
@@ -123,7 +125,10 @@ export const timeout = (message: string, causeReason?: string): KubeError =>
 
 export const internal = (message: string): KubeError => new KubeError(500, 'InternalError', message);
 
-/** Turns anything thrown into a Status. Unknown errors become 500 without leaking their text. */
+/**
+ * Turns anything thrown into a Status. Unknown errors become 500 without leaking their text; declared secrets
+ * are masked in every message.
+ */
 export function toStatus(err: unknown): Status {
   if (err instanceof KubeError) {
     const s: Status = {
@@ -131,7 +136,7 @@ export function toStatus(err: unknown): Status {
       apiVersion: 'v1',
       metadata: {},
       status: 'Failure',
-      message: err.message,
+      message: maskSecrets(err.message),
       reason: err.reason,
       code: err.code,
     };

@@ -3,6 +3,8 @@ import { KubeError, badRequest, notFound, upstreamUnavailable } from '../k8s/err
 import type { ListOptions } from '../k8s/params.ts';
 import { staleDataWarning, warningHeader } from '../k8s/warning.ts';
 import { skipWarning } from '../resources/skips.ts';
+import { failureReason } from '../resilience/reason.ts';
+import type { UserInfo } from '../auth/types.ts';
 import type { PageResult, PassThroughQueries } from '../resources/passthrough-queries.ts';
 import { StorageBase, type CommonParts } from './base.ts';
 import { objectFilter } from './list.ts';
@@ -56,16 +58,12 @@ export class PassThroughStorage extends StorageBase implements ServedResource {
       return await f();
     } catch (err) {
       if (err instanceof KubeError) throw err;
-      throw upstreamUnavailable(
-        this.adapter,
-        `${this.info.plural}.${this.info.group}`,
-        err instanceof Error ? err.message : String(err),
-      );
+      throw upstreamUnavailable(this.adapter, `${this.info.plural}.${this.info.group}`, failureReason(err));
     }
   }
 
-  async get(namespace: string | undefined, name: string): Promise<Fetched> {
-    const got = await this.upstream(() => this.p.queries.get(namespace, name));
+  async get(namespace: string | undefined, name: string, caller?: UserInfo): Promise<Fetched> {
+    const got = await this.upstream(() => this.p.queries.get(namespace, name, caller));
     const warnings = this.warnings(got);
     // An object the upstream has but kubegate cannot serve is a NotFound that says why (in the Warning).
     if (!got.entry) {
@@ -76,7 +74,7 @@ export class PassThroughStorage extends StorageBase implements ServedResource {
     return warnings ? { entry: got.entry, warnings } : { entry: got.entry };
   }
 
-  async list(namespace: string | undefined, o: ListOptions): Promise<ListPage> {
+  async list(namespace: string | undefined, o: ListOptions, caller?: UserInfo): Promise<ListPage> {
     let cursor: string | undefined;
     if (o.continue) {
       if (!o.continue.key.startsWith(CURSOR))
@@ -84,13 +82,16 @@ export class PassThroughStorage extends StorageBase implements ServedResource {
       cursor = o.continue.key.slice(CURSOR.length);
     }
     const page = await this.upstream(() =>
-      this.p.queries.listPage({
-        namespace,
-        limit: o.limit ?? 500,
-        cursor,
-        labelSelector: o.labelSelector,
-        fieldSelector: o.fieldSelector,
-      }),
+      this.p.queries.listPage(
+        {
+          namespace,
+          limit: o.limit ?? 500,
+          cursor,
+          labelSelector: o.labelSelector,
+          fieldSelector: o.fieldSelector,
+        },
+        caller,
+      ),
     );
     const filter = objectFilter(this.p.field, namespace, o);
     const out: ListPage = {

@@ -4,6 +4,7 @@
  * a resource that lacks one simply does not offer that verb. The handler never learns how a resource keeps its
  * data (a mirrored view or calls to the upstream): see docs/architecture.md, "The storage seam".
  */
+import type { UserInfo } from '../auth/types.ts';
 import type { Negotiated } from '../k8s/negotiate.ts';
 import type { ListOptions } from '../k8s/params.ts';
 import type { ResourceInfo } from '../k8s/types.ts';
@@ -33,14 +34,17 @@ export interface ListPage {
   position?: string;
 }
 
-/** `get`: one object by namespace and name; throws a NotFound Status when there is none. */
+/**
+ * `get`: one object by namespace and name; throws a NotFound Status when there is none. `caller` is the
+ * authenticated user, for limits on what reaches an upstream (a pass-through answers 429 over its budget).
+ */
 export interface Getter {
-  get(namespace: string | undefined, name: string): Promise<Fetched>;
+  get(namespace: string | undefined, name: string, caller?: UserInfo): Promise<Fetched>;
 }
 
 /** `list`: one page, honouring selectors, limit/continue and resourceVersion/resourceVersionMatch. */
 export interface Lister {
-  list(namespace: string | undefined, o: ListOptions): Promise<ListPage>;
+  list(namespace: string | undefined, o: ListOptions, caller?: UserInfo): Promise<ListPage>;
 }
 
 /**

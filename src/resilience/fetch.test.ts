@@ -105,6 +105,47 @@ describe('upstream policy', () => {
     expect((err as Error).message).not.toContain('SECRET123');
   });
 
+  it('fails a body that stalls after its headers within the per-attempt timeout', async () => {
+    proxy.set({ kind: 'stall-body' });
+    const c = createUpstreamClient({ ...fast, retries: 0, timeoutMs: 300, deadlineMs: 5000 });
+    const t0 = performance.now();
+    const res = await c.fetch(`${proxy.url}/x`);
+    // The headers came in time; the body read is what the deadline has to end.
+    const err = await res.json().catch((e: unknown) => e);
+    const took = performance.now() - t0;
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(err).toMatchObject({
+      code: 'KUBEGATE_UPSTREAM_TIMEOUT',
+      message: 'upstream body did not arrive within 300ms',
+    });
+    // Ended by the configured timeout, not the HTTP client's own body timeout (minutes): within 10× of it.
+    expect(took).toBeLessThan(300 * 10);
+  });
+
+  it('says what failed in fixed words, never with the body of an upstream that echoes its credentials', async () => {
+    proxy.set({ kind: 'echo', status: 500 });
+    const c = createUpstreamClient({ ...fast, retries: 0 });
+    const err = await c
+      .fetch(`${proxy.url}/x`, { headers: { authorization: 'Bearer sk_live_echoedKey0000001' } })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(err).toMatchObject({ message: 'upstream answered 500', status: 500, code: 'KUBEGATE_UPSTREAM_STATUS' });
+  });
+
+  it('names a refused connection by a fixed phrase', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const a = closed.address();
+    const port = typeof a === 'object' && a ? a.port : 0;
+    await new Promise((r) => closed.close(r));
+    const c = createUpstreamClient({ ...fast, retries: 0 });
+    const err = await c.fetch(`http://127.0.0.1:${port}/x`).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      message: 'upstream unreachable (connection refused)',
+      code: 'KUBEGATE_UPSTREAM_UNREACHABLE',
+    });
+  });
+
   it('parses Retry-After as seconds or a date', () => {
     expect(parseRetryAfter('3')).toBe(3000);
     expect(parseRetryAfter(new Date(Date.now() + 5000).toUTCString(), Date.now())).toBeGreaterThan(3000);

@@ -74,16 +74,68 @@ export const DEFAULT_RESILIENCE: ResilienceOptions = {
   proxyMaxRequestBytes: 8 << 20,
 };
 
-/** A failed upstream call; its message never includes the URL's query or headers (credentials live there). */
+/** Stable codes of {@link UpstreamError}, one per class of failure. */
+export type UpstreamErrorCode =
+  | 'KUBEGATE_UPSTREAM_STATUS'
+  | 'KUBEGATE_UPSTREAM_TIMEOUT'
+  | 'KUBEGATE_UPSTREAM_UNREACHABLE'
+  | 'KUBEGATE_UPSTREAM_TOO_LARGE'
+  | 'KUBEGATE_UPSTREAM_RATE_LIMITED'
+  | 'KUBEGATE_UPSTREAM_BREAKER_OPEN'
+  | 'KUBEGATE_UPSTREAM_BUSY';
+
+/**
+ * A failed upstream call. Its message is a fixed phrase per class of failure with the status code or the
+ * duration ("upstream answered 500", "upstream did not answer within 10s"): never the upstream's body, the
+ * URL or a header, so it can be shown to clients and logged as it is.
+ */
 export class UpstreamError extends Error {
   override name = 'UpstreamError';
+  readonly code: UpstreamErrorCode;
   readonly status: number | undefined;
   readonly retryAfterMs: number | undefined;
-  constructor(message: string, status?: number, retryAfterMs?: number) {
+  constructor(message: string, status?: number, retryAfterMs?: number, code?: UpstreamErrorCode) {
     super(message);
     this.status = status;
     this.retryAfterMs = retryAfterMs;
+    this.code =
+      code ??
+      (status === 413
+        ? 'KUBEGATE_UPSTREAM_TOO_LARGE'
+        : status !== undefined
+          ? 'KUBEGATE_UPSTREAM_STATUS'
+          : 'KUBEGATE_UPSTREAM_UNREACHABLE');
   }
+}
+
+/** A duration as people read it in a message: 800ms, 10s, 2.5s. */
+function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)}ms` : `${Math.round(ms / 100) / 10}s`;
+}
+
+/** Network error codes as short phrases; anything else is named by its code alone. */
+const NETWORK: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection reset',
+  UND_ERR_SOCKET: 'connection reset',
+  UND_ERR_CLOSED: 'connection closed',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name not resolved',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+};
+
+function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown } }).cause;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  if (!code) return 'upstream unreachable';
+  if (code.startsWith('ERR_TLS') || /CERT|SELF_SIGNED|DEPTH_ZERO/.test(code))
+    return 'upstream unreachable (TLS handshake failed)';
+  const phrase = NETWORK[code] ?? (/^[A-Z_]{2,40}$/.test(code) ? code : undefined);
+  return phrase ? `upstream unreachable (${phrase})` : 'upstream unreachable';
 }
 
 /** What the policy reports, for metrics. */
@@ -127,15 +179,6 @@ export interface UpstreamClient {
 
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 
-function describe(url: string | URL | Request): string {
-  try {
-    const u = new URL(url instanceof Request ? url.url : url);
-    return `${u.origin}${u.pathname}`;
-  } catch {
-    return 'upstream';
-  }
-}
-
 /** `Retry-After` as seconds or an HTTP date, in ms; capped at an hour. */
 export function parseRetryAfter(v: string | null, now = Date.now()): number | undefined {
   if (!v) return undefined;
@@ -163,11 +206,11 @@ const sleep = (ms: number, signal?: AbortSignal | null) =>
  * Reading it here is also cheaper than handing the adapter a counting stream (measured: a TransformStream
  * doubled the cost of a small call).
  */
-async function readLimited(res: Response, max: number, what: string): Promise<Response> {
+async function readLimited(res: Response, max: number): Promise<Response> {
   const len = Number(res.headers.get('content-length') ?? NaN);
   if (len > max) {
     await res.body?.cancel().catch(() => undefined);
-    throw new UpstreamError(`${what} answered ${len} bytes, more than the limit of ${max}`, 413);
+    throw new UpstreamError(`upstream answered ${len} bytes, more than the limit of ${max}`, 413);
   }
   // A declared length within the limit: the HTTP client will not read past it, hand the body on as it is.
   if (!res.body || len <= max) return res;
@@ -176,7 +219,7 @@ async function readLimited(res: Response, max: number, what: string): Promise<Re
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
     seen += chunk.byteLength;
     // 413 (not retried): the same request would get the same answer.
-    if (seen > max) throw new UpstreamError(`${what} answered more than the limit of ${max} bytes`, 413);
+    if (seen > max) throw new UpstreamError(`upstream answered more than the limit of ${max} bytes`, 413);
     chunks.push(chunk);
   }
   return new Response(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), {
@@ -191,7 +234,10 @@ async function readLimited(res: Response, max: number, what: string): Promise<Re
  * (exponential backoff with jitter, GET/HEAD only, honouring Retry-After) → per-attempt deadline.
  *
  * The per-attempt deadline is one timer that aborts the request: measured cheaper than cockatiel's
- * `timeout()` policy, which builds a linked AbortSignal per call (see BENCHMARKS.md).
+ * `timeout()` policy, which builds a linked AbortSignal per call (see BENCHMARKS.md). It covers the body too:
+ * a body handed on unread keeps the timer armed, so an upstream that stalls after its headers fails the
+ * read with a timeout instead of waiting for the HTTP client's own (minutes long) body timeout. Streamed
+ * (proxy) bodies are bounded by their own idle and total timeouts instead.
  */
 export function createUpstreamClient(
   opts: Partial<ResilienceOptions> & { baseFetch?: typeof fetch; events?: UpstreamEvents } = {},
@@ -241,58 +287,100 @@ export function createUpstreamClient(
     deadline: number,
     streaming = false,
   ): Promise<Response> => {
-    const what = describe(input);
     const now = Date.now();
     if (holdUntil > now) {
       if (holdUntil >= deadline)
         throw new UpstreamError(
-          `${what} asked to wait ${Math.ceil((holdUntil - now) / 1000)}s (Retry-After)`,
+          `upstream asked to wait ${Math.ceil((holdUntil - now) / 1000)}s (Retry-After)`,
           429,
           holdUntil - now,
+          'KUBEGATE_UPSTREAM_RATE_LIMITED',
         );
       await sleep(holdUntil - now, init?.signal);
     }
     const budget = Math.min(o.timeoutMs, deadline - Date.now());
-    if (budget <= 0) throw new UpstreamError(`${what}: deadline of ${o.deadlineMs}ms exceeded`);
+    if (budget <= 0)
+      throw new UpstreamError(
+        `upstream deadline of ${seconds(o.deadlineMs)} exceeded`,
+        undefined,
+        undefined,
+        'KUBEGATE_UPSTREAM_TIMEOUT',
+      );
     const ac = new AbortController();
     const outer = init?.signal;
     const onAbort = (): void => ac.abort(outer?.reason);
     outer?.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => ac.abort(new Error('deadline')), budget);
+    let headersIn = false;
+    const timer = setTimeout(
+      () =>
+        ac.abort(
+          new UpstreamError(
+            headersIn
+              ? `upstream body did not arrive within ${seconds(budget)}`
+              : `upstream did not answer within ${seconds(budget)}`,
+            undefined,
+            undefined,
+            'KUBEGATE_UPSTREAM_TIMEOUT',
+          ),
+        ),
+      budget,
+    );
+    timer.unref();
+    /** True when the body is handed on unread: the timer then stays armed to bound its read. */
+    let bodyPending = false;
     const t0 = performance.now();
     try {
       // Redirects are not followed: an adapter's calls stay on its upstream (no open relay to other hosts).
       const res = await base(input, { ...init, signal: ac.signal, redirect: 'manual' });
+      headersIn = true;
       if (!res.ok) {
         const ra = parseRetryAfter(res.headers.get('retry-after'));
         if (ra !== undefined && (res.status === 429 || res.status === 503))
           holdUntil = Math.max(holdUntil, Date.now() + ra);
         // Transient failures are the policy's business; anything else (404, 401, 422...) is the adapter's to read.
+        // The body of a failure is not read: upstreams echo requests (and their credentials) in error bodies.
         if (RETRYABLE.has(res.status)) {
-          const body = await res.text().catch(() => '');
-          const reason = /"(?:reason|message|error)"\s*:\s*"([^"]{1,200})"/.exec(body)?.[1];
+          await res.body?.cancel().catch(() => undefined);
           ev.onRequest?.(String(res.status), performance.now() - t0);
-          throw new UpstreamError(`${what} answered ${res.status}${reason ? `: ${reason}` : ''}`, res.status, ra);
+          throw new UpstreamError(
+            `upstream answered ${res.status}`,
+            res.status,
+            ra,
+            res.status === 429 ? 'KUBEGATE_UPSTREAM_RATE_LIMITED' : 'KUBEGATE_UPSTREAM_STATUS',
+          );
         }
       }
       ev.onRequest?.(String(res.status), performance.now() - t0);
-      if (!streaming) return await readLimited(res, o.maxResponseBytes, what);
-      const len = Number(res.headers.get('content-length') ?? NaN);
-      if (len > o.maxResponseBytes) {
-        await res.body?.cancel().catch(() => undefined);
-        throw new UpstreamError(`${what} answered ${len} bytes, more than the limit of ${o.maxResponseBytes}`, 413);
+      if (streaming) {
+        const len = Number(res.headers.get('content-length') ?? NaN);
+        if (len > o.maxResponseBytes) {
+          await res.body?.cancel().catch(() => undefined);
+          throw new UpstreamError(`upstream answered ${len} bytes, more than the limit of ${o.maxResponseBytes}`, 413);
+        }
+        return res;
       }
-      return res;
+      const out = await readLimited(res, o.maxResponseBytes);
+      bodyPending = out === res && res.body !== null;
+      return out;
     } catch (err) {
       if (err instanceof UpstreamError) throw err;
       if (outer?.aborted) throw err;
       const outcome = ac.signal.aborted ? 'timeout' : 'error';
-      ev.onRequest?.(outcome, performance.now() - t0);
-      if (ac.signal.aborted) throw new UpstreamError(`${what} did not answer within ${budget}ms`);
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
-      throw new UpstreamError(`${what} unreachable${cause ? ` (${cause})` : ''}`);
+      if (!headersIn) ev.onRequest?.(outcome, performance.now() - t0);
+      if (ac.signal.aborted) {
+        const reason: unknown = ac.signal.reason;
+        throw reason instanceof UpstreamError
+          ? reason
+          : new UpstreamError(
+              `upstream did not answer within ${seconds(budget)}`,
+              undefined,
+              undefined,
+              'KUBEGATE_UPSTREAM_TIMEOUT',
+            );
+      }
+      throw new UpstreamError(networkReason(err), undefined, undefined, 'KUBEGATE_UPSTREAM_UNREACHABLE');
     } finally {
-      clearTimeout(timer);
+      if (!bodyPending) clearTimeout(timer);
       outer?.removeEventListener('abort', onAbort);
     }
   };
@@ -303,12 +391,22 @@ export function createUpstreamClient(
     if (wait <= 0) return;
     ev.onRateLimited?.(wait);
     if (Date.now() + wait >= deadline)
-      throw new UpstreamError(`${describe(input)}: rate limit (${o.rateLimitPerSecond}/s) exceeded`, 429);
+      throw new UpstreamError(
+        `upstream rate limit (${o.rateLimitPerSecond}/s) exceeded`,
+        429,
+        undefined,
+        'KUBEGATE_UPSTREAM_RATE_LIMITED',
+      );
     await sleep(wait, signal);
   };
   const breakerError = (err: unknown): unknown =>
     err instanceof BrokenCircuitError
-      ? new UpstreamError(`circuit breaker open after ${o.breakerThreshold} consecutive failures`, 503)
+      ? new UpstreamError(
+          `circuit breaker open after ${o.breakerThreshold} consecutive failures`,
+          503,
+          undefined,
+          'KUBEGATE_UPSTREAM_BREAKER_OPEN',
+        )
       : err;
   const lane = createLane(o.proxyMaxConcurrent, o.proxyMaxConcurrentPerUser, o.proxyMaxQueued);
 
@@ -330,6 +428,8 @@ export function createUpstreamClient(
           throw new UpstreamError(
             `too many concurrent upstream calls (${o.maxConcurrent} running, ${o.maxQueued} queued)`,
             503,
+            undefined,
+            'KUBEGATE_UPSTREAM_BUSY',
           );
         throw err;
       }
@@ -382,7 +482,7 @@ export function createUpstreamClient(
           maxBytes: o.maxResponseBytes,
           idleMs: o.proxyIdleTimeoutMs,
           totalMs: o.proxyMaxDurationMs,
-          what: `${describe(url)} answer`,
+          what: 'upstream answer',
         },
         release,
       );

@@ -8,6 +8,9 @@ import type {
 import type { QueryCache } from '../store/query-cache.ts';
 import type { LabelSelector } from '../k8s/labels.ts';
 import type { FieldSelector } from '../k8s/fields.ts';
+import type { UserInfo } from '../auth/types.ts';
+import { KubeError, upstreamUnavailable } from '../k8s/errors.ts';
+import { failureReason } from '../resilience/reason.ts';
 import type { ObjectEntry } from './entry.ts';
 import { makeEntry, objectKey } from './entry.ts';
 import { buildObject, rfc3339 } from './object.ts';
@@ -22,6 +25,7 @@ interface Skip {
 
 /** Skipped items of a cached page, by reason (they travel with the page to every replica serving it). */
 export type PageSkips = ReturnType<typeof summarizeSkips>;
+import { couldExist } from './names.ts';
 
 /** A cached page: built object bodies, the upstream cursor, and when it was fetched (µs: the resourceVersion). */
 interface CachedPage {
@@ -41,6 +45,8 @@ export interface PassThroughOptions {
   config: unknown;
   cache: QueryCache;
   ttlMs: number;
+  /** How long an answer "no such object" is cached (briefly: misses are cheap to ask for and unbounded). */
+  notFoundTtlMs?: number;
   /** Cached values outlive their TTL this long to be served (with a Warning) when the upstream fails. */
   staleMs: number;
   /** How long a replica waits for another replica's fetch of the same query. */
@@ -49,6 +55,11 @@ export interface PassThroughOptions {
   log: AdapterLogger;
   /** Where skipped items are reported; by default a ledger of its own (logging through `log`). */
   skips?: SkipLedger;
+  /**
+   * Called before a request of `caller` makes an upstream call (a cache miss this replica fetches); throws to
+   * refuse it (the per-user upstream limit answers 429).
+   */
+  admit?: (caller: UserInfo | undefined) => void;
 }
 
 export interface PageResult {
@@ -63,6 +74,9 @@ export interface PageResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** At most one log line per this long per resource about failing lookups (a failing upstream is asked often). */
+const FAILURE_LOG_EVERY_MS = 10_000;
+
 /**
  * Serving of a pass-through resource: list pages and gets forwarded to the upstream, cached per query,
  * coalesced within the process (one promise per key) and across replicas (a short lock in the shared cache).
@@ -72,6 +86,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class PassThroughQueries {
   private readonly inflight = new Map<string, Promise<CachedPage>>();
   private readonly o: PassThroughOptions;
+  private readonly namePattern: RegExp | undefined;
+  private lastFailureLog = { at: 0, reason: '', suppressed: 0 };
   /** Upstream calls made by this replica (tests and metrics). */
   upstreamCalls = 0;
   config: unknown;
@@ -83,6 +99,31 @@ export class PassThroughQueries {
     this.config = o.config;
     this.skips =
       o.skips ?? new SkipLedger({ adapter: o.adapter, resource: o.collection, log: o.log, retainMs: 10 * 60_000 });
+    const p = o.resource.namePattern;
+    this.namePattern = p === undefined ? undefined : p instanceof RegExp ? p : new RegExp(p);
+  }
+
+  private get resourceName(): string {
+    return `${this.o.resource.plural}.${this.o.group}`;
+  }
+
+  /**
+   * The failure as callers see it: the one upstream-unavailable 503 (see errors.ts) with the sanitized reason,
+   * logged at most every few seconds.
+   */
+  private unavailable(err: unknown): { error: KubeError; why: string } {
+    const why = failureReason(err);
+    const now = Date.now();
+    const l = this.lastFailureLog;
+    if (why !== l.reason || now - l.at >= FAILURE_LOG_EVERY_MS) {
+      this.o.log.warn('pass-through lookup failed', {
+        collection: this.o.collection,
+        reason: why,
+        ...(l.suppressed > 0 ? { alsoFailedSinceLastLine: l.suppressed } : {}),
+      });
+      this.lastFailureLog = { at: now, reason: why, suppressed: 0 };
+    } else l.suppressed++;
+    return { error: upstreamUnavailable(this.o.adapter, this.resourceName, why), why };
   }
 
   private ctx(skipped: Skip[]): AdapterContext<unknown> {
@@ -120,23 +161,30 @@ export class PassThroughQueries {
     return out;
   }
 
-  /** Fetch-or-wait for one cache key; stale fallbacks when the upstream fails. */
+  /**
+   * Fetch-or-wait for one cache key; stale fallbacks when the upstream fails. A page without objects (a miss)
+   * is kept only `notFoundTtlMs`, and never served stale.
+   */
   private async cached(
     key: string,
+    caller: UserInfo | undefined,
     produce: () => Promise<CachedPage>,
   ): Promise<{ page: CachedPage; stale?: PageResult['stale'] }> {
-    const { cache, ttlMs, staleMs, lockMs } = this.o;
+    const { cache, ttlMs, staleMs, lockMs, collection } = this.o;
+    const missTtl = Math.min(ttlMs, this.o.notFoundTtlMs ?? ttlMs);
     const read = async (): Promise<CachedPage | undefined> => {
-      const raw = await cache.get(key);
+      const raw = await cache.get(collection, key);
       return raw ? (JSON.parse(raw) as CachedPage) : undefined;
     };
     const fresh = await read();
     if (fresh && Date.now() - fresh.fetchedAt / 1000 < ttlMs) return { page: fresh };
     let p = this.inflight.get(key);
     if (!p) {
+      // Only a request that starts an upstream call counts against its user's upstream budget.
+      this.o.admit?.(caller);
       p = (async () => {
         const deadline = Date.now() + lockMs;
-        while (!(await cache.tryLock(key, lockMs))) {
+        while (!(await cache.tryLock(collection, key, lockMs))) {
           // Another replica is fetching this query: wait for its result rather than calling the upstream too.
           await sleep(20);
           const v = await read();
@@ -146,10 +194,11 @@ export class PassThroughQueries {
         try {
           this.upstreamCalls++;
           const page = await produce();
-          await cache.set(key, JSON.stringify(page), ttlMs + staleMs);
+          const miss = page.objects.length === 0;
+          await cache.set(collection, key, JSON.stringify(page), miss ? missTtl : ttlMs + staleMs);
           return page;
         } finally {
-          await cache.unlock(key);
+          await cache.unlock(collection, key);
         }
       })().finally(() => this.inflight.delete(key));
       this.inflight.set(key, p);
@@ -157,22 +206,24 @@ export class PassThroughQueries {
     try {
       return { page: await p };
     } catch (err) {
-      if (!fresh) throw err;
-      return {
-        page: fresh,
-        stale: { ageMs: Date.now() - fresh.fetchedAt / 1000, cause: err instanceof Error ? err.message : String(err) },
-      };
+      if (err instanceof KubeError) throw err;
+      const failure = this.unavailable(err);
+      if (!fresh || fresh.objects.length === 0) throw failure.error;
+      return { page: fresh, stale: { ageMs: Date.now() - fresh.fetchedAt / 1000, cause: failure.why } };
     }
   }
 
   /** One page of the collection as the upstream orders it; selectors are applied by the caller. */
-  async listPage(q: {
-    namespace: string | undefined;
-    limit: number;
-    cursor: string | undefined;
-    labelSelector: LabelSelector;
-    fieldSelector: FieldSelector;
-  }): Promise<PageResult> {
+  async listPage(
+    q: {
+      namespace: string | undefined;
+      limit: number;
+      cursor: string | undefined;
+      labelSelector: LabelSelector;
+      fieldSelector: FieldSelector;
+    },
+    caller?: UserInfo,
+  ): Promise<PageResult> {
     const r = this.o.resource;
     const pushLabels = new Set(r.pushDown?.labels ?? []);
     const pushFields = new Set(r.pushDown?.fields ?? []);
@@ -194,8 +245,8 @@ export class PassThroughQueries {
     );
     const limit = Math.min(q.limit, r.maxPageSize ?? 100);
     const namespace = r.pushDown?.namespace ? q.namespace : undefined;
-    const key = `${this.o.collection}|list|${JSON.stringify([namespace ?? '', limit, q.cursor ?? '', labels, fields])}`;
-    const { page, stale } = await this.cached(key, async () => {
+    const key = `list|${JSON.stringify([namespace ?? '', limit, q.cursor ?? '', labels, fields])}`;
+    const { page, stale } = await this.cached(key, caller, async () => {
       const skipped: Skip[] = [];
       const res = await r.listPage(this.ctx(skipped), { limit, cursor: q.cursor, namespace, labels, fields });
       const objects = this.build(res.items, skipped);
@@ -216,13 +267,18 @@ export class PassThroughQueries {
     };
   }
 
-  /** One object, or undefined. */
+  /**
+   * One object, or undefined. A name that no object can have (not a valid object name, or not matching the
+   * resource's `namePattern`) is undefined at once: no cache entry, no upstream call.
+   */
   async get(
     namespace: string | undefined,
     name: string,
+    caller?: UserInfo,
   ): Promise<{ entry: ObjectEntry | undefined; stale?: PageResult['stale']; skipped?: PageSkips }> {
-    const key = `${this.o.collection}|get|${objectKey(namespace, name)}`;
-    const { page, stale } = await this.cached(key, async () => {
+    if (!couldExist(namespace, name, this.namePattern)) return { entry: undefined };
+    const key = `get|${objectKey(namespace, name)}`;
+    const { page, stale } = await this.cached(key, caller, async () => {
       const skipped: Skip[] = [];
       const item = await this.o.resource.get(this.ctx(skipped), { name, namespace });
       const objects = item ? this.build([item], skipped) : [];

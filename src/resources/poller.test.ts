@@ -16,7 +16,7 @@ function setup(initial: ObjectInput[] | (() => ObjectInput[]), guard?: { maxDele
     schema: {},
     ...(guard ? { deleteGuard: guard } : {}),
     list: (ctx) => {
-      if (fail) return Promise.reject(new Error(fail));
+      if (fail) return Promise.reject(Object.assign(new Error(`{"echo":"${fail}"}`), { status: 503 }));
       const out = items();
       for (const x of out) if (x.name === 'bad') ctx.skip('bad item');
       return Promise.resolve(out.filter((x) => x.name !== 'bad'));
@@ -80,7 +80,8 @@ describe('Poller', () => {
     t.fail('upstream said 503');
     await t.poller.pollNow();
     expect(t.view.size).toBe(1);
-    expect(t.poller.status.lastError).toBe('upstream said 503');
+    // The error's text (which may quote the upstream) is not kept: its status is.
+    expect(t.poller.status.lastError).toBe('upstream answered 503');
     expect(t.poller.status.consecutiveFailures).toBe(1);
     t.fail(undefined);
     await t.poller.pollNow();

@@ -5,11 +5,13 @@ import type { CollectionView } from './view.ts';
 import { buildObject, rfc3339 } from './object.ts';
 import { SkipError, SkipLedger } from './skips.ts';
 import { RELEASE_AFTER_ITEMS, releaseMemory } from './memory.ts';
+import { OwnError, failureReason } from '../resilience/reason.ts';
 
 /** What the poller knows about the upstream's health; read by the server for Warnings and 503s. */
 export interface PollStatus {
   lastAttempt: number | undefined;
   lastSuccess: number | undefined;
+  /** Why the last poll failed, sanitized (a status code or a fixed phrase, never upstream text). */
   lastError: string | undefined;
   consecutiveFailures: number;
   polls: number;
@@ -41,7 +43,7 @@ export interface PollerOptions {
 export { rfc3339 };
 
 /** A poll refused because it would delete too many objects at once (`deleteGuard`). */
-export class DeleteGuardError extends Error {
+export class DeleteGuardError extends OwnError {
   override name = 'DeleteGuardError';
 }
 
@@ -117,7 +119,7 @@ export class Poller {
   }
 
   private async tick(): Promise<void> {
-    await this.pollNow().catch((err: unknown) => this.o.log.error('poll crashed', { err: String(err) }));
+    await this.pollNow().catch((err: unknown) => this.o.log.error('poll crashed', { reason: failureReason(err) }));
     if (!this.stopped) {
       this.timer = setTimeout(() => void this.tick(), this.o.intervalMs);
       this.timer.unref();
@@ -152,9 +154,9 @@ export class Poller {
     } catch (err) {
       this.skips.abandonPoll();
       if (err instanceof FencedError) this.lease = null;
-      this.status.lastError = err instanceof Error ? err.message : String(err);
+      this.status.lastError = err instanceof FencedError ? 'another replica took the poll lease' : failureReason(err);
       this.status.consecutiveFailures++;
-      this.o.log.warn('poll failed; keeping the last good data', { collection, err: this.status.lastError });
+      this.o.log.warn('poll failed; keeping the last good data', { collection, reason: this.status.lastError });
       this.o.onPoll?.(false, this.now() - started, 0, err);
     }
   }

@@ -26,6 +26,8 @@ import { MirrorStorage, type MirrorParts } from '../registry/mirror.ts';
 import { PassThroughStorage } from '../registry/passthrough.ts';
 import type { ServedResource } from '../registry/types.ts';
 import type { ResourceHealth } from './self-adapter.ts';
+import type { UserInfo } from '../auth/types.ts';
+import { secretValues, setSecrets } from '../observability/mask.ts';
 
 export interface RuntimeOptions {
   store: Store;
@@ -42,6 +44,8 @@ export interface RuntimeOptions {
   metrics?: Pick<Metrics, 'poll' | 'skipped' | 'watchEvent' | 'staleServe'>;
   /** Per-query cache of pass-through resources (shared by replicas with Redis). */
   queryCache?: QueryCache;
+  /** Pass-through serving: how long misses are cached, and the per-user gate on upstream calls. */
+  passThrough?: { notFoundTtlMs?: number; admit?: (caller: UserInfo | undefined) => void };
   now?: () => number;
 }
 
@@ -148,6 +152,8 @@ function createPassThrough(
     config,
     cache: queryCache,
     ttlMs: parseDuration(r.cacheTtl ?? '10s', `${entry.name}: cacheTtl`),
+    ...(o.passThrough?.notFoundTtlMs !== undefined ? { notFoundTtlMs: o.passThrough.notFoundTtlMs } : {}),
+    ...(o.passThrough?.admit ? { admit: o.passThrough.admit } : {}),
     staleMs: 10 * 60_000,
     lockMs: 10_000,
     fetch: scope.upstream.fetch,
@@ -237,6 +243,7 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
   const queryCache = o.queryCache ?? createMemoryQueryCache();
   for (const loaded of adapters) {
     const { definition: def, entry } = loaded;
+    setSecrets(entry.name, secretValues(def.config, loaded.config));
     const scope: AdapterScope = {
       loaded,
       log: o.log.child ? o.log.child({ adapter: entry.name }) : o.log,
@@ -290,6 +297,8 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
       const mine = collections.filter((c) => c.adapter === adapter);
       const pass = passthrough.filter((p) => p.adapter === adapter);
       if (mine.length === 0 && pass.length === 0) throw new Error(`no adapter named "${adapter}"`);
+      const def = adapters.find((a) => a.entry.name === adapter)?.definition;
+      if (def) setSecrets(adapter, secretValues(def.config, config));
       for (const p of pass) p.reconfigure(config);
       for (const c of mine) c.poller.config = config;
       await Promise.all(mine.map((c) => c.poller.pollNow()));

@@ -58,6 +58,16 @@ export function defineResource<C>(def: ResourceDefinition<C>): ResourceDefinitio
     if (def.cacheTtl !== undefined) parseDuration(def.cacheTtl, `${where}: cacheTtl`);
     if (def.maxPageSize !== undefined && !(Number.isInteger(def.maxPageSize) && def.maxPageSize > 0))
       fail(where, 'maxPageSize must be a positive integer');
+    if (typeof def.namePattern === 'string') {
+      try {
+        new RegExp(def.namePattern);
+      } catch {
+        fail(where, `namePattern "${def.namePattern}" is not a valid regular expression`);
+      }
+    } else if (def.namePattern !== undefined && !(def.namePattern instanceof RegExp))
+      fail(where, 'namePattern must be a RegExp or a string');
+    if (def.namePattern instanceof RegExp && (def.namePattern.global || def.namePattern.sticky))
+      fail(where, 'namePattern must not have the g or y flag (its test() would depend on the previous call)');
   } else {
     fail(where, `mode "${String((def as { mode: unknown }).mode)}" is not supported (use "mirror" or "passthrough")`);
   }

@@ -18,3 +18,5 @@ export type { Static, TSchema, TObject } from '@sinclair/typebox';
 export { defineAdapter, defineResource } from './define.ts';
 export type * from './types.ts';
 export { UpstreamError } from '../resilience/fetch.ts';
+export { AdapterError } from '../resilience/reason.ts';
+export { Secret } from './secret.ts';

@@ -202,6 +202,12 @@ export interface PassThroughResource<C = unknown> extends ResourceBase, ProxyCap
   pushDown?: { labels?: string[]; fields?: string[]; namespace?: boolean };
   /** Largest page the upstream serves; bigger `limit`s are capped. Default 100. */
   maxPageSize?: number;
+  /**
+   * The names objects of this resource can have, beyond being DNS subdomains (which every name is), e.g.
+   * `/^ch-[a-z0-9-]+$/`. A get of any other name is answered NotFound without a cache entry or an upstream
+   * call, so asking for made-up names costs nothing. Default: any DNS subdomain.
+   */
+  namePattern?: RegExp | string;
   /** One page of the collection, in the upstream's stable order. */
   listPage(ctx: AdapterContext<C>, page: PageRequest): Promise<Page>;
   /** One object by name; undefined when it does not exist. */

@@ -10,7 +10,7 @@ import type { Runtime } from '../resources/runtime.ts';
 import type { Store } from '../store/types.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { createAuthenticate, createGate } from './gate.ts';
-import { registerHealth } from './health.ts';
+import { registerHealth, type HealthCheck } from './health.ts';
 import { createResourceHandler } from './resources.ts';
 
 export interface AppOptions {
@@ -30,6 +30,8 @@ export interface AppOptions {
   tlsRequestCert?: boolean;
   /** Per-user request rate limit (429 with Retry-After over it). */
   rateLimiter?: UserRateLimiter;
+  /** More readiness checks (`/readyz`). */
+  readyChecks?: HealthCheck[];
 }
 
 const JSON_TYPE = 'application/json';
@@ -139,6 +141,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
         name: 'poll-started',
         check: () => (runtime.health().every((h) => h.mirror?.started ?? true) ? undefined : 'first polls pending'),
       },
+      ...(o.readyChecks ?? []),
     ],
   });
 

@@ -10,9 +10,7 @@ import { createDelegatedAuth } from '../auth/delegation.ts';
 import { createUserRateLimiter } from '../auth/ratelimit.ts';
 import { createMemoryStore } from '../store/memory.ts';
 import { createRedisStore } from '../store/redis.ts';
-import { createMemoryQueryCache, type QueryCache } from '../store/query-cache.ts';
-import { createRedisQueryCache } from '../store/redis-query-cache.ts';
-import { Redis } from 'ioredis';
+import { createPassThroughServing } from '../resources/passthrough-setup.ts';
 import type { Store } from '../store/types.ts';
 import { adapterLogger, createLogger } from '../observability/log.ts';
 import { buildApp } from './app.ts';
@@ -57,32 +55,11 @@ export function createStore(config: KubegateConfig, log?: Logger): Promise<Store
   );
 }
 
-/** The pass-through query cache: in Redis when replicas share one, so they coalesce across processes. */
-function createQueryCache(config: KubegateConfig): { cache: QueryCache; close(): Promise<void> } {
-  if ((config.store?.type ?? 'memory') === 'memory')
-    return { cache: createMemoryQueryCache(), close: () => Promise.resolve() };
-  const r = config.store?.redis ?? {};
-  const client =
-    r.sentinels && r.sentinelName
-      ? new Redis({ sentinels: r.sentinels, name: r.sentinelName, maxRetriesPerRequest: 2 })
-      : new Redis(process.env.KUBEGATE_REDIS_URL ?? r.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
-  client.on('error', () => undefined);
-  return {
-    cache: createRedisQueryCache(client, r.keyPrefix ?? 'kubegate:'),
-    close: () =>
-      client.quit().then(
-        () => undefined,
-        () => client.disconnect(),
-      ),
-  };
-}
-
 /** Starts kubegate: store, pollers, and the HTTPS server. */
 export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const { config } = o;
   const logger = o.logger ?? createLogger();
   const store = o.store ?? (await createStore(config, logger));
-  const queryCache = createQueryCache(config);
   const w = config.watch ?? {};
   // Set once the runtime exists; the metrics and the self adapter read it lazily.
   // eslint-disable-next-line prefer-const
@@ -106,6 +83,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       ? startIncidentEvents(metrics, { kubeconfig: config.auth?.kubeconfig, log: logger, ...o.events })
       : undefined;
   const observed = incidents?.metrics ?? metrics;
+  const passThrough = createPassThroughServing(config, logger, metrics.registry);
   const self = createSelfAdapter({
     resources: () => created?.health() ?? [],
     p99: (a) => metrics.upstreamP99(a),
@@ -114,7 +92,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const selfEntry: LoadedAdapter = { entry: { name: 'kubegate', module: '(built in)' }, definition: self, config: {} };
   const runtime = createRuntime([...o.adapters, selfEntry], {
     store,
-    queryCache: queryCache.cache,
+    queryCache: passThrough.cache,
+    passThrough: { notFoundTtlMs: passThrough.notFoundTtlMs, admit: passThrough.admit },
     ...(config.store?.leaseTtl !== undefined
       ? { leaseTtlMs: parseDuration(config.store.leaseTtl, 'store.leaseTtl') }
       : {}),
@@ -163,6 +142,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       ? { rateLimiter: createUserRateLimiter({ rate: auth.rateLimit.perSecond, burst: auth.rateLimit.burst }) }
       : {}),
     anonymous: auth.anonymous ?? false,
+    readyChecks: [passThrough.readyCheck],
     tls: o.tls,
     logger,
     metrics,
@@ -184,7 +164,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       await runtime.stop();
       await app.close();
       await store.close();
-      await queryCache.close();
+      await passThrough.close();
       await delegated?.close();
       await incidents?.close();
     },

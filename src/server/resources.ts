@@ -41,7 +41,7 @@ export function createResourceHandler(
         const proxy = r.proxy;
         const name = path.name;
         if (!proxy || name === undefined) throw pathNotFound();
-        const { entry } = await r.getter.get(path.namespace, name);
+        const { entry } = await r.getter.get(path.namespace, name, req.user);
         return serveProxy(proxy, proxy.upstream, entry.obj, path.rest ?? '', req, reply, {
           plural,
           group,
@@ -58,7 +58,7 @@ export function createResourceHandler(
       }
       case 'get': {
         const format = negotiate(req.headers.accept);
-        const { entry, warnings } = await r.getter.get(path.namespace, path.name ?? '');
+        const { entry, warnings } = await r.getter.get(path.namespace, path.name ?? '', req.user);
         if (warnings) reply.header('warning', warnings);
         const body =
           format.kind === 'table' ? r.encoder.objectTable(entry, format.version, opts.includeObject) : entry.json;
@@ -66,7 +66,7 @@ export function createResourceHandler(
       }
       case 'list': {
         const format = negotiate(req.headers.accept);
-        const page = await r.lister.list(path.namespace, opts);
+        const page = await r.lister.list(path.namespace, opts, req.user);
         if (page.warnings) reply.header('warning', page.warnings);
         return reply.type(JSON_TYPE).send(encodeList(r, path.namespace, page, format, opts.includeObject));
       }

@@ -1,0 +1,89 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { UserInfo } from '../auth/types.ts';
+import type { KubegateConfig } from '../config/schema.ts';
+import { registerQueryCacheMetrics } from '../observability/query-cache-metrics.ts';
+import { parseDuration } from '../sdk/duration.ts';
+import { guardQueryCache, type GuardedQueryCache } from '../store/guarded-query-cache.ts';
+import { DEFAULT_QUERY_CACHE_LIMITS, createMemoryQueryCache, type QueryCacheLimits } from '../store/query-cache.ts';
+import { createRedisQueryCache } from '../store/redis-query-cache.ts';
+import { DEFAULT_UPSTREAM_BUDGET, createUpstreamBudget } from './upstream-budget.ts';
+
+/** How long the query cache may be unreachable before readiness reports it (as for the shared store). */
+const READY_GRACE_MS = 30_000;
+
+/** Misses are cached this long unless `passThrough.cache.notFoundTtl` says otherwise. */
+export const DEFAULT_NOT_FOUND_TTL_MS = 1000;
+
+export interface PassThroughServing {
+  cache: GuardedQueryCache;
+  notFoundTtlMs: number;
+  admit: (caller: UserInfo | undefined) => void;
+  /** For `/readyz`: the query cache has been unreachable for longer than the grace period. */
+  readyCheck: { name: string; check(): string | undefined };
+  close(): Promise<void>;
+}
+
+/**
+ * Everything pass-through serving needs from the config (`passThrough`, `store`): the bounded query cache
+ * (in Redis when replicas share one, so they coalesce across processes), guarded so a cache outage is logged
+ * and shown in readiness rather than failing requests; how long misses are cached; and the per-user limit on
+ * upstream calls. Registers the cache metrics.
+ */
+export function createPassThroughServing(
+  config: KubegateConfig,
+  logger: Logger,
+  registry?: Registry,
+): PassThroughServing {
+  const pt = config.passThrough ?? {};
+  const limits: QueryCacheLimits = {
+    maxEntries: pt.cache?.maxEntries ?? DEFAULT_QUERY_CACHE_LIMITS.maxEntries,
+    maxBytes: pt.cache?.maxBytes ?? DEFAULT_QUERY_CACHE_LIMITS.maxBytes,
+  };
+  const log = {
+    warn: (msg: string, extra?: Record<string, unknown>) => logger.warn(extra ?? {}, msg),
+    info: (msg: string, extra?: Record<string, unknown>) => logger.info(extra ?? {}, msg),
+  };
+  let client: Redis | undefined;
+  let cache: GuardedQueryCache;
+  if ((config.store?.type ?? 'memory') === 'memory') {
+    cache = guardQueryCache(createMemoryQueryCache(limits), log);
+  } else {
+    const r = config.store?.redis ?? {};
+    const options = { maxRetriesPerRequest: 2, retryStrategy: (times: number) => Math.min(100 * times, 2000) };
+    client =
+      r.sentinels && r.sentinelName
+        ? new Redis({ sentinels: r.sentinels, name: r.sentinelName, ...options })
+        : new Redis(process.env.KUBEGATE_REDIS_URL ?? r.url ?? 'redis://127.0.0.1:6379', options);
+    cache = guardQueryCache(createRedisQueryCache(client, r.keyPrefix ?? 'kubegate:', limits), log);
+    const guarded = cache;
+    // Connection errors repeat on every reconnect attempt: the guard logs the outage once, and its end.
+    client.on('error', (err: Error) => guarded.noteError(err));
+  }
+  const metrics = registry ? registerQueryCacheMetrics(registry, () => cache.usage()) : undefined;
+  const budget = pt.userUpstreamLimit === false ? false : (pt.userUpstreamLimit ?? DEFAULT_UPSTREAM_BUDGET);
+  const c = client;
+  return {
+    cache,
+    notFoundTtlMs:
+      pt.cache?.notFoundTtl !== undefined
+        ? parseDuration(pt.cache.notFoundTtl, 'passThrough.cache.notFoundTtl')
+        : DEFAULT_NOT_FOUND_TTL_MS,
+    admit: createUpstreamBudget(budget, metrics ? () => metrics.refused() : undefined),
+    readyCheck: {
+      name: 'query-cache',
+      check: () => {
+        const since = cache.downSince();
+        return since !== undefined && Date.now() - since > READY_GRACE_MS ? 'query cache unreachable' : undefined;
+      },
+    },
+    close: () =>
+      c
+        ? c.quit().then(
+            () => undefined,
+            () => c.disconnect(),
+          )
+        : Promise.resolve(),
+  };
+}
