@@ -82,7 +82,9 @@ describe('upstream outage', () => {
     await sleep(1500);
     const t0 = Date.now();
     const r = await gw.get('/apis/weather.kubegate.dev/v1alpha1/forecasts/paris');
-    expect(Date.now() - t0).toBeLessThan(200); // served from the local view; the poll is what hangs
+    // Served from the local view while the poll hangs: well within the adapter's 300ms attempt timeout, whatever
+    // the machine's load (a request waiting on the upstream would take the whole 1s deadline).
+    expect(Date.now() - t0).toBeLessThan(1000);
     expect(r.status).toBe(200);
     expect(r.headers.get('warning')).toMatch(/did not answer within|circuit breaker open/);
     proxy.set({ kind: 'none' });
