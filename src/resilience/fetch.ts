@@ -15,7 +15,7 @@ import {
 import type { UpstreamFetch } from '../sdk/types.ts';
 import { Readable } from 'node:stream';
 import { createTokenBucket } from './token-bucket.ts';
-import { createLane, LaneRejectedError, limitStream, StreamLimitError } from './stream.ts';
+import { createLane, fromWebWithIdle, LaneRejectedError, limitStream, StreamLimitError } from './stream.ts';
 
 /** Every knob of an adapter's upstream policy (config: `adapters[].resilience`). */
 export interface ResilienceOptions {
@@ -476,14 +476,10 @@ export function createUpstreamClient(
         release();
         return { status: res.status, headers: res.headers, body: null };
       }
+      const what = 'upstream answer';
       const out = limitStream(
-        Readable.fromWeb(res.body),
-        {
-          maxBytes: o.maxResponseBytes,
-          idleMs: o.proxyIdleTimeoutMs,
-          totalMs: o.proxyMaxDurationMs,
-          what: 'upstream answer',
-        },
+        fromWebWithIdle(res.body, o.proxyIdleTimeoutMs, what),
+        { maxBytes: o.maxResponseBytes, totalMs: o.proxyMaxDurationMs, what },
         release,
       );
       return { status: res.status, headers: res.headers, body: out };

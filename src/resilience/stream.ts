@@ -1,4 +1,4 @@
-import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
+import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
 
 /** Why a lane refused a call: the caller's own share is taken (`user`) or the lane and its queue are (`full`). */
 export class LaneRejectedError extends Error {
@@ -100,11 +100,45 @@ export class StreamLimitError extends Error {
   }
 }
 
+/**
+ * A web stream (an HTTP client's body) as a Node stream that reads only when its reader wants more, and fails
+ * when the source keeps a read waiting longer than `idleMs`: a stalled upstream is cut, a slow reader is not
+ * (while the reader is not asking, nothing waits).
+ */
+export function fromWebWithIdle(body: ReadableStream<Uint8Array>, idleMs: number, what: string): Readable {
+  const reader = body.getReader();
+  return new Readable({
+    read() {
+      const timer =
+        idleMs > 0
+          ? setTimeout(
+              () => this.destroy(new StreamLimitError(504, `${what} stalled for more than ${idleMs}ms`)),
+              idleMs,
+            )
+          : undefined;
+      reader.read().then(
+        ({ done, value }) => {
+          clearTimeout(timer);
+          this.push(done ? null : value);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          this.destroy(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    },
+    destroy(err, cb) {
+      reader.cancel(err ?? undefined).then(
+        () => cb(err),
+        () => cb(err),
+      );
+    },
+  });
+}
+
 export interface StreamLimits {
   /** Most bytes allowed through. */
   maxBytes: number;
-  /** Longest wait for the next chunk (ms); 0 for none. */
-  idleMs?: number;
   /** Longest the whole stream may take (ms); 0 for none. */
   totalMs?: number;
   /** What the stream is, for messages (`upstream answer`, `request body`). */
@@ -112,23 +146,14 @@ export interface StreamLimits {
 }
 
 /**
- * Pipes `source` through a counting stage that destroys both ends when the stream passes `maxBytes`, stalls for
- * `idleMs` or runs past `totalMs`; backpressure flows through, so memory stays at a few chunks whatever the
- * size. `onEnd` runs once, however the stream ends (finished, failed, or destroyed by the reader).
+ * Pipes `source` through a counting stage that destroys both ends when the stream passes `maxBytes` or runs
+ * past `totalMs`; backpressure flows through, so memory stays at a few chunks whatever the size. `onEnd` runs
+ * once, however the stream ends (finished, failed, or destroyed by the reader).
  */
 export function limitStream(source: Readable, l: StreamLimits, onEnd?: (err?: Error) => void): Readable {
   let seen = 0;
-  let idle: NodeJS.Timeout | undefined;
-  const cut = (err: Error): void => {
-    guard.destroy(err);
-  };
-  const armIdle = (): void => {
-    if (!l.idleMs) return;
-    clearTimeout(idle);
-    idle = setTimeout(() => cut(new StreamLimitError(504, `${l.what} stalled for more than ${l.idleMs}ms`)), l.idleMs);
-  };
   const total = l.totalMs
-    ? setTimeout(() => cut(new StreamLimitError(504, `${l.what} took longer than ${l.totalMs}ms`)), l.totalMs)
+    ? setTimeout(() => guard.destroy(new StreamLimitError(504, `${l.what} took longer than ${l.totalMs}ms`)), l.totalMs)
     : undefined;
   const guard = new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
@@ -137,14 +162,11 @@ export function limitStream(source: Readable, l: StreamLimits, onEnd?: (err?: Er
         cb(new StreamLimitError(413, `${l.what} is larger than the limit of ${l.maxBytes} bytes`));
         return;
       }
-      armIdle();
       cb(null, chunk);
     },
   });
-  armIdle();
   let ended = false;
   pipeline(source, guard, (err) => {
-    clearTimeout(idle);
     clearTimeout(total);
     if (ended) return;
     ended = true;
