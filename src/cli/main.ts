@@ -68,11 +68,7 @@ async function main(argv: string[]): Promise<void> {
       const stopWatching = watchConfigFile(values.config, gw.runtime, adapters, log);
       const stopCerts =
         tlsConf?.certFile && tlsConf.keyFile
-          ? watchServingCertificate(
-              gw.app.server as unknown as { setSecureContext(o: object): void },
-              { certFile: tlsConf.certFile, keyFile: tlsConf.keyFile },
-              log,
-            )
+          ? watchServingCertificate(gw.app.server, { certFile: tlsConf.certFile, keyFile: tlsConf.keyFile }, log)
           : () => undefined;
       process.stderr.write(`kubegate: serving on ${gw.url}\n`);
       closeOnSignal({

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { UserInfo } from '../auth/types.ts';
@@ -8,6 +8,7 @@ import { parseDuration } from '../sdk/duration.ts';
 import { guardQueryCache, type GuardedQueryCache } from '../store/guarded-query-cache.ts';
 import { DEFAULT_QUERY_CACHE_LIMITS, createMemoryQueryCache, type QueryCacheLimits } from '../store/query-cache.ts';
 import { createRedisQueryCache } from '../store/redis-query-cache.ts';
+import { redisConnection, type RedisConnection } from '../store/redis-connection.ts';
 import { DEFAULT_UPSTREAM_BUDGET, createUpstreamBudget } from './upstream-budget.ts';
 
 /** How long the query cache may be unreachable before readiness reports it (as for the shared store). */
@@ -35,6 +36,7 @@ export function createPassThroughServing(
   config: KubegateConfig,
   logger: Logger,
   registry?: Registry,
+  redis?: RedisConnection,
 ): PassThroughServing {
   const pt = config.passThrough ?? {};
   const limits: QueryCacheLimits = {
@@ -50,13 +52,9 @@ export function createPassThroughServing(
   if ((config.store?.type ?? 'memory') === 'memory') {
     cache = guardQueryCache(createMemoryQueryCache(limits), log);
   } else {
-    const r = config.store?.redis ?? {};
-    const options = { maxRetriesPerRequest: 2, retryStrategy: (times: number) => Math.min(100 * times, 2000) };
-    client =
-      r.sentinels && r.sentinelName
-        ? new Redis({ sentinels: r.sentinels, name: r.sentinelName, ...options })
-        : new Redis(process.env.KUBEGATE_REDIS_URL ?? r.url ?? 'redis://127.0.0.1:6379', options);
-    cache = guardQueryCache(createRedisQueryCache(client, r.keyPrefix ?? 'kubegate:', limits), log);
+    const conn = redis ?? redisConnection(config);
+    client = conn.connect({ maxRetriesPerRequest: 2, retryStrategy: (times: number) => Math.min(100 * times, 2000) });
+    cache = guardQueryCache(createRedisQueryCache(client, conn.keyPrefix, limits), log);
     const guarded = cache;
     // Connection errors repeat on every reconnect attempt: the guard logs the outage once, and its end.
     client.on('error', (err: Error) => guarded.noteError(err));

@@ -1,8 +1,8 @@
-import type { FastifyRequest } from 'fastify';
 import { forbidden, serviceUnavailable, unauthorized } from '../k8s/errors.ts';
 import type { Authenticator, Authorizer, RequestAttributes, UserInfo } from '../auth/types.ts';
 import { forbiddenMessage, withAuthenticatedGroup } from '../auth/types.ts';
 import { enforceUserRate, type UserRateLimiter } from '../auth/ratelimit.ts';
+import type { KubegateRequest } from './http.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -13,13 +13,20 @@ declare module 'fastify' {
 }
 
 /** Authorizes the request's user for `attrs`; throws 401/403/503 Status errors. */
-export type Gate = (req: FastifyRequest, attrs: RequestAttributes) => Promise<void>;
+export type Gate = (req: KubegateRequest, attrs: RequestAttributes) => Promise<void>;
+
+/** The gate of a non-resource path (`/apis`, `/openapi/...`, `/metrics`): verb `get` on the path. */
+export type NonResourceGate = (req: KubegateRequest) => Promise<void>;
+
+export function nonResourceGate(gate: Gate): NonResourceGate {
+  return (req) => gate(req, { verb: 'get', path: req.url.split('?')[0] ?? '/' });
+}
 
 export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 
 /** Authentication: the first authenticator that recognises credentials wins. */
 export function createAuthenticate(authenticators: Authenticator[], anonymous: boolean) {
-  return async (req: FastifyRequest): Promise<UserInfo> => {
+  return async (req: KubegateRequest): Promise<UserInfo> => {
     for (const a of authenticators) {
       let u: UserInfo | null;
       try {
@@ -40,7 +47,7 @@ export function createAuthenticate(authenticators: Authenticator[], anonymous: b
  * Done in the handler rather than an onRequest hook: a hook costs more per request than the GET it guards.
  */
 export function createGate(
-  authenticate: (req: FastifyRequest) => Promise<UserInfo>,
+  authenticate: (req: KubegateRequest) => Promise<UserInfo>,
   authorizer: Authorizer,
   limiter?: UserRateLimiter,
 ): Gate {

@@ -1,35 +1,43 @@
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LoadedAdapter } from '../config/adapters.ts';
-import { createSelfAdapter } from '../resources/self-adapter.ts';
 import type { KubegateConfig } from '../config/schema.ts';
-import { parseDuration } from '../sdk/duration.ts';
-import { createRuntime, type Runtime } from '../resources/runtime.ts';
-import { createStaticPolicyAuthorizer, createStaticTokenAuthenticator } from '../auth/static.ts';
-import { createDelegatedAuth } from '../auth/delegation.ts';
-import { createUserRateLimiter } from '../auth/ratelimit.ts';
-import { createMemoryStore } from '../store/memory.ts';
-import { createRedisStore } from '../store/redis.ts';
-import { createPassThroughServing } from '../resources/passthrough-setup.ts';
-import type { Store } from '../store/types.ts';
 import { adapterLogger, createLogger } from '../observability/log.ts';
-import { buildApp } from './app.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
 import { startIncidentEvents, type IncidentEventsOptions } from '../observability/events.ts';
+import { createRuntime, type Runtime } from '../resources/runtime.ts';
+import { createPassThroughServing, type PassThroughServing } from '../resources/passthrough-setup.ts';
+import { createSelfAdapter } from '../resources/self-adapter.ts';
+import { parseDuration } from '../sdk/duration.ts';
+import { redisConnection } from '../store/redis-connection.ts';
+import type { Store } from '../store/types.ts';
+import { buildApp, type KubegateApp } from './app.ts';
+import { createConfiguredAuth, createConfiguredStore, type GatewayAuth } from './parts.ts';
 
-export interface GatewayOptions {
-  config: KubegateConfig;
-  adapters: LoadedAdapter[];
-  tls: { cert: string; key: string };
-  logger?: Logger;
-  /** Override the store (tests). */
+export type { GatewayAuth } from './parts.ts';
+export type { KubegateApp } from './app.ts';
+
+/** The parts a gateway is composed of; each defaults to what the config names. Tests inject their own. */
+export interface GatewayParts {
+  /** The shared store (default: `store` of the config). */
   store?: Store;
+  /** Authentication and authorization (default: `auth` and `mode` of the config). */
+  auth?: GatewayAuth;
+  /** The process logger (default: kubegate's own, to stdout). */
+  logger?: Logger;
+  /** Wall clock in ms (default Date.now). */
+  clock?: () => number;
   /** Aggregated mode: where and how Kubernetes Events about upstream incidents are posted. */
   events?: IncidentEventsOptions;
 }
 
+export interface GatewayOptions extends GatewayParts {
+  config: KubegateConfig;
+  adapters: LoadedAdapter[];
+  tls: { cert: string; key: string; ca?: string };
+}
+
 export interface Gateway {
-  app: FastifyInstance;
+  app: KubegateApp;
   metrics: Metrics;
   runtime: Runtime;
   store: Store;
@@ -38,34 +46,10 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** Creates the store named by the config. */
-export function createStore(config: KubegateConfig, log?: Logger): Promise<Store> {
-  const type = config.store?.type ?? 'memory';
-  if (type === 'memory') return Promise.resolve(createMemoryStore());
-  const r = config.store?.redis ?? {};
-  return Promise.resolve(
-    createRedisStore({
-      ...(r.sentinels && r.sentinelName
-        ? { redis: { sentinels: r.sentinels, name: r.sentinelName } }
-        : { url: process.env.KUBEGATE_REDIS_URL ?? r.url ?? 'redis://127.0.0.1:6379' }),
-      keyPrefix: r.keyPrefix ?? 'kubegate:',
-      streamMaxLen: config.watch?.maxEvents ?? 10_000,
-      ...(log ? { log: { warn: (msg: string, extra?: Record<string, unknown>) => log.warn(extra ?? {}, msg) } } : {}),
-    }),
-  );
-}
-
-/** Starts kubegate: store, pollers, and the HTTPS server. */
-export async function startGateway(o: GatewayOptions): Promise<Gateway> {
-  const { config } = o;
-  const logger = o.logger ?? createLogger();
-  const store = o.store ?? (await createStore(config, logger));
-  const w = config.watch ?? {};
-  // Set once the runtime exists; the metrics and the self adapter read it lazily.
-  // eslint-disable-next-line prefer-const
-  let created: Runtime | undefined;
-  const mirrors = () => (created?.health() ?? []).flatMap((h) => (h.mirror ? [h.mirror] : []));
-  const metrics = createMetrics({
+/** Metrics whose gauges read the runtime's health (set once it exists). */
+function runtimeMetrics(runtime: () => Runtime | undefined, store: Store): Metrics {
+  const mirrors = () => (runtime()?.health() ?? []).flatMap((h) => (h.mirror ? [h.mirror] : []));
+  return createMetrics({
     objects: () => mirrors().map((m) => ({ adapter: m.adapter, resource: m.resource, count: m.objects })),
     watchers: () => mirrors().map((m) => ({ resource: m.resource, count: m.watchers })),
     leaders: () => mirrors().map((m) => ({ adapter: m.adapter, resource: m.resource, leader: m.leader })),
@@ -78,20 +62,33 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         seconds: m.lastSuccess === undefined ? undefined : m.lastSuccess / 1000,
       })),
   });
+}
+
+/** The runtime of the config's adapters plus kubegate's own `adapters` resource. */
+function configuredRuntime(
+  o: GatewayOptions,
+  parts: { store: Store; logger: Logger; passThrough: (m: Metrics) => PassThroughServing },
+) {
+  const { config } = o;
+  const w = config.watch ?? {};
+  // Set once the runtime exists; the metrics and the self adapter read it lazily.
+  const ref: { runtime?: Runtime } = {};
+  const metrics = runtimeMetrics(() => ref.runtime, parts.store);
   const incidents =
     config.mode === 'aggregated'
-      ? startIncidentEvents(metrics, { kubeconfig: config.auth?.kubeconfig, log: logger, ...o.events })
+      ? startIncidentEvents(metrics, { kubeconfig: config.auth?.kubeconfig, log: parts.logger, ...o.events })
       : undefined;
+  // Poll and upstream outcomes also feed the incident Events; request metrics and the gauges stay as they are.
   const observed = incidents?.metrics ?? metrics;
-  const passThrough = createPassThroughServing(config, logger, metrics.registry);
+  const passThrough = parts.passThrough(metrics);
   const self = createSelfAdapter({
-    resources: () => created?.health() ?? [],
+    resources: () => ref.runtime?.health() ?? [],
     p99: (a) => metrics.upstreamP99(a),
     errorRate: (a) => metrics.upstreamErrorRate(a),
   });
   const selfEntry: LoadedAdapter = { entry: { name: 'kubegate', module: '(built in)' }, definition: self, config: {} };
-  const runtime = createRuntime([...o.adapters, selfEntry], {
-    store,
+  ref.runtime = createRuntime([...o.adapters, selfEntry], {
+    store: parts.store,
     queryCache: passThrough.cache,
     passThrough: { notFoundTtlMs: passThrough.notFoundTtlMs, admit: passThrough.admit },
     ...(config.store?.leaseTtl !== undefined
@@ -99,53 +96,43 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       : {}),
     metrics: observed,
     upstreamEvents: (a) => observed.upstreamEvents(a),
-    log: adapterLogger(logger),
+    log: adapterLogger(parts.logger),
     watch: {
       bookmarkIntervalMs: parseDuration(w.bookmarkInterval ?? '60s', 'watch.bookmarkInterval'),
       maxEvents: w.maxEvents ?? 10_000,
       maxEventAgeMs: parseDuration(w.maxEventAge ?? '15m', 'watch.maxEventAge'),
       maxBufferedBytes: w.maxBufferedBytes ?? 4 << 20,
     },
+    ...(o.clock ? { now: o.clock } : {}),
   });
-  created = runtime;
-  const auth = config.auth ?? {};
-  const tokens = (auth.tokens ?? []).map((t) => {
-    const token = t.token ?? (t.tokenEnv ? process.env[t.tokenEnv] : undefined);
-    if (!token) throw new Error(`auth.tokens: the token of user "${t.user}" is empty (token or tokenEnv)`);
-    return { token, user: t.user, ...(t.uid ? { uid: t.uid } : {}), ...(t.groups ? { groups: t.groups } : {}) };
+  return { runtime: ref.runtime, metrics, passThrough, closeEvents: () => incidents?.close() ?? Promise.resolve() };
+}
+
+/** Starts kubegate from its parts: store, query cache, auth, runtime (pollers), and the HTTPS server. */
+export async function startGateway(o: GatewayOptions): Promise<Gateway> {
+  const { config } = o;
+  const logger = o.logger ?? createLogger();
+  const redis = config.store?.type === 'redis' ? redisConnection(config) : undefined;
+  const store = o.store ?? createConfiguredStore(config, logger, redis);
+  const { runtime, metrics, passThrough, closeEvents } = configuredRuntime(o, {
+    store,
+    logger,
+    passThrough: (m) => createPassThroughServing(config, logger, m.registry, redis),
   });
-  // Aggregated: the kube-apiserver authenticates (front proxy, client certs, TokenReview) and authorizes
-  // (SubjectAccessReview); static tokens still work beside it for break-glass access. Standalone: the config.
-  const delegated =
-    config.mode === 'aggregated'
-      ? createDelegatedAuth({
-          ...(auth.kubeconfig ? { kubeconfig: auth.kubeconfig } : {}),
-          log: {
-            warn: (msg: string, extra?: Record<string, unknown>) => logger.warn(extra ?? {}, msg),
-            info: (msg: string, extra?: Record<string, unknown>) => logger.info(extra ?? {}, msg),
-          },
-        })
-      : undefined;
-  if (delegated) {
-    await Promise.race([delegated.ready, new Promise((r) => setTimeout(r, 10_000).unref())]);
-  }
+  const auth = o.auth ?? (await createConfiguredAuth(config, logger));
   const app = buildApp({
     runtime,
     store,
-    authenticators: [
-      ...(delegated?.authenticators ?? []),
-      ...(tokens.length > 0 || !delegated ? [createStaticTokenAuthenticator(tokens)] : []),
-    ],
-    authorizer: delegated?.authorizer ?? createStaticPolicyAuthorizer(auth.policy ?? []),
-    tlsRequestCert: delegated !== undefined,
-    ...(auth.rateLimit
-      ? { rateLimiter: createUserRateLimiter({ rate: auth.rateLimit.perSecond, burst: auth.rateLimit.burst }) }
-      : {}),
-    anonymous: auth.anonymous ?? false,
+    authenticators: auth.authenticators,
+    authorizer: auth.authorizer,
+    tlsRequestCert: auth.requestClientCertificates,
+    ...(auth.rateLimiter ? { rateLimiter: auth.rateLimiter } : {}),
+    anonymous: auth.anonymous,
     readyChecks: [passThrough.readyCheck],
     tls: o.tls,
     logger,
     metrics,
+    ...(o.clock ? { now: o.clock } : {}),
   });
   await runtime.start();
   const host = config.server?.host ?? '127.0.0.1';
@@ -153,20 +140,19 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   await app.listen({ host, port });
   const addr = app.server.address();
   const actualPort = addr && typeof addr === 'object' ? addr.port : port;
-  const url = `https://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   return {
     app,
     metrics,
     runtime,
     store,
-    url,
+    url: `https://${host.includes(':') ? `[${host}]` : host}:${actualPort}`,
     async close() {
       await runtime.stop();
       await app.close();
       await store.close();
       await passThrough.close();
-      await delegated?.close();
-      await incidents?.close();
+      await auth.close?.();
+      await closeEvents();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { KubegatePlugin } from './http.ts';
 
 export interface HealthCheck {
   name: string;
@@ -7,10 +7,10 @@ export interface HealthCheck {
 }
 
 /**
- * `/healthz`, `/livez`, `/readyz` as the apiserver serves them (WIRE.md §10): `ok`, `?verbose`, `?exclude=`,
- * `/<endpoint>/<check>`, and 500 with the verbose listing on failure.
+ * `/healthz`, `/livez`, `/readyz` as the apiserver serves them (docs/kubernetes-wire.md, "Health"): `ok`,
+ * `?verbose`, `?exclude=`, `/<endpoint>/<check>`, and 500 with the verbose listing on failure.
  */
-export function registerHealth(app: FastifyInstance, checks: { livez: HealthCheck[]; readyz: HealthCheck[] }): void {
+export const healthRoutes: KubegatePlugin<{ livez: HealthCheck[]; readyz: HealthCheck[] }> = (app, checks) => {
   const endpoints: Record<string, HealthCheck[]> = {
     healthz: checks.readyz,
     livez: checks.livez,
@@ -40,9 +40,10 @@ export function registerHealth(app: FastifyInstance, checks: { livez: HealthChec
         .header('x-content-type-options', 'nosniff')
         .send(r.body);
     });
-    app.get(`/${endpoint}/:check`, (req, reply) => {
-      const r = handler((req.params as { check: string }).check, req.query as Record<string, unknown>);
+    app.get<{ Params: { check: string } }>(`/${endpoint}/:check`, (req, reply) => {
+      const r = handler(req.params.check, req.query as Record<string, unknown>);
       return reply.code(r.code).type('text/plain; charset=utf-8').send(r.body);
     });
   }
-}
+  return Promise.resolve();
+};

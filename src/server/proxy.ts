@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { KubegateReply, KubegateRequest } from './http.ts';
 import { KubeError, methodNotAllowed, pathNotFound, tooManyRequests, upstreamUnavailable } from '../k8s/errors.ts';
 import type { Connecter } from '../registry/types.ts';
 import { UpstreamError, type UpstreamClient } from '../resilience/fetch.ts';
@@ -70,10 +70,10 @@ export async function serveProxy(
   upstream: UpstreamClient,
   object: { metadata: { name: string; namespace?: string; annotations?: Record<string, string> } },
   rest: string,
-  req: FastifyRequest,
-  reply: FastifyReply,
+  req: KubegateRequest,
+  reply: KubegateReply,
   where: { plural: string; group: string; adapter: string },
-): Promise<FastifyReply> {
+): Promise<KubegateReply> {
   const method = req.method.toUpperCase();
   const allowed = (p.def.allow?.methods ?? ['GET']).map((m) => m.toUpperCase());
   if (!allowed.includes(method) && !(method === 'HEAD' && allowed.includes('GET')))
@@ -144,7 +144,7 @@ export async function serveProxy(
 }
 
 /** The request's body as a stream, when it has one (bodies are left unread until here; see app.ts). */
-function requestBody(req: FastifyRequest): Readable | undefined {
+function requestBody(req: KubegateRequest): Readable | undefined {
   const b = req.body;
   return b instanceof Readable ? b : undefined;
 }

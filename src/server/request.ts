@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { KubegateRequest } from './http.ts';
 import type { RequestAttributes } from '../auth/types.ts';
 import { badRequest, pathNotFound } from '../k8s/errors.ts';
 import { parseListOptions, type ListOptions, type Query } from '../k8s/params.ts';
@@ -29,7 +29,7 @@ function defaultOptions(r: ServedResource): ListOptions {
  * Checks the path against the resource (scope, subresource, name) and parses the list options; throws the
  * 404/400 Status the apiserver answers for a malformed request.
  */
-export function resolveRequest(req: FastifyRequest, r: ServedResource, path: ResourcePath): ResourceRequest {
+export function resolveRequest(req: KubegateRequest, r: ServedResource, path: ResourcePath): ResourceRequest {
   const { info } = r;
   if (info.namespaced ? path.namespace === undefined && path.name !== undefined : path.namespace !== undefined)
     throw pathNotFound();

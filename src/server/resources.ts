@@ -1,9 +1,10 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { KubeError, methodNotAllowed, pathNotFound } from '../k8s/errors.ts';
 import { negotiate } from '../k8s/negotiate.ts';
 import { parseResourcePath, type ResourcePath } from '../k8s/paths.ts';
 import type { ResourceRegistry } from '../registry/types.ts';
 import type { Gate } from './gate.ts';
+import type { KubegatePlugin, KubegateReply, KubegateRequest } from './http.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { createListEncoder } from './list-body.ts';
 import { serveProxy } from './proxy.ts';
 import { requestAttributes, resolveRequest, type ResourceRequest } from './request.ts';
@@ -24,7 +25,7 @@ export function createResourceHandler(
   const encodeList = createListEncoder();
 
   /** The group-version discovery document: a non-resource request (system:discovery grants get). */
-  async function discovery(req: FastifyRequest, reply: FastifyReply, path: ResourcePath): Promise<FastifyReply> {
+  async function discovery(req: KubegateRequest, reply: KubegateReply, path: ResourcePath): Promise<KubegateReply> {
     await gate(req, { verb: req.method.toLowerCase(), path: req.url.split('?')[0] ?? '/' });
     if (req.method !== 'GET' && req.method !== 'HEAD')
       throw new KubeError(405, 'MethodNotAllowed', `${req.method} is not supported on the discovery document`);
@@ -33,7 +34,7 @@ export function createResourceHandler(
     return reply.type(JSON_TYPE).send(doc);
   }
 
-  async function dispatch(rr: ResourceRequest, req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  async function dispatch(rr: ResourceRequest, req: KubegateRequest, reply: KubegateReply): Promise<unknown> {
     const { resource: r, path, opts } = rr;
     const { plural, group } = r.info;
     switch (rr.action) {
@@ -73,7 +74,7 @@ export function createResourceHandler(
     }
   }
 
-  return async function handle(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  return async function handle(req: KubegateRequest, reply: KubegateReply): Promise<unknown> {
     const url = req.url;
     const q = url.indexOf('?');
     const path = parseResourcePath(q >= 0 ? url.slice(0, q) : url);
@@ -86,3 +87,26 @@ export function createResourceHandler(
     return dispatch(rr, req, reply);
   };
 }
+
+/** Routes of `/apis/<group>/<version>[/...]`; request metrics are recorded here (cheaper than a hook). */
+export const resourceRoutes: KubegatePlugin<{
+  registry: ResourceRegistry;
+  gate: Gate;
+  discoveryFor: (g: string, v: string) => Buffer | undefined;
+  metrics?: Metrics | undefined;
+}> = (app, o) => {
+  const resources = createResourceHandler(o.registry, o.gate, o.discoveryFor);
+  const metrics = o.metrics;
+  const handler = metrics
+    ? async (req: KubegateRequest, reply: KubegateReply) => {
+        const r = await resources(req, reply);
+        const a = req.kubeAttrs;
+        if (a) metrics.http(a.verb, a.resource ?? '', reply.statusCode, reply.elapsedTime / 1000);
+        return r;
+      }
+    : resources;
+  const method = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+  app.route({ method, url: '/apis/:group/:version', handler });
+  app.route({ method, url: '/apis/:group/:version/*', handler });
+  return Promise.resolve();
+};

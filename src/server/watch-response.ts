@@ -1,5 +1,5 @@
-import type { FastifyReply } from 'fastify';
-import type { Http2ServerResponse } from 'node:http2';
+import type { KubegateReply } from './http.ts';
+import { Http2ServerResponse } from 'node:http2';
 import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import type { PreparedWatch } from '../registry/types.ts';
@@ -25,25 +25,32 @@ class ResponseSink implements WatchSink {
   }
 }
 
-/** The HTTP/2 stream under a compatibility response, or the HTTP/1.1 response itself. */
-function rawWritable(res: ServerResponse | Http2ServerResponse): Writable {
-  return 'stream' in res ? res.stream : res;
-}
-
 /**
  * Streams a prepared watch (docs/kubernetes-wire.md, "Watch"): newline-delimited JSON events, flushed per
  * event, on HTTP/1.1 (chunked) or HTTP/2. Once the headers are out, errors are ERROR events.
  */
-export function streamWatch(watch: PreparedWatch, reply: FastifyReply): void {
+export function streamWatch(watch: PreparedWatch, reply: KubegateReply): void {
   reply.hijack();
-  const res: ServerResponse | Http2ServerResponse = reply.raw;
   const headers: Record<string, string | string[]> = {
     'content-type': 'application/json',
     'cache-control': 'no-cache, private',
   };
   if (watch.warnings) headers.warning = watch.warnings;
+  const stop = watch.start(new ResponseSink(openStream(reply.raw, headers)));
+  reply.raw.once('close', stop);
+}
+
+/**
+ * Sends the headers and returns what frames are written to. The app is typed for HTTP/2, but HTTP/1.1 clients
+ * (allowHTTP1) get a plain ServerResponse: HTTP/2's writeHead sends the headers at once, HTTP/1.1 holds them
+ * until the first write unless flushed.
+ */
+function openStream(res: ServerResponse | Http2ServerResponse, headers: Record<string, string | string[]>): Writable {
+  if (res instanceof Http2ServerResponse) {
+    res.writeHead(200, headers);
+    return res.stream;
+  }
   res.writeHead(200, headers);
-  if ('flushHeaders' in res) res.flushHeaders();
-  const stop = watch.start(new ResponseSink(rawWritable(res)));
-  res.once('close', stop);
+  res.flushHeaders();
+  return res;
 }

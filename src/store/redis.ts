@@ -17,6 +17,8 @@ export interface RedisStoreOptions {
   url?: string;
   /** Extra ioredis options (Sentinel: `sentinels` + `name`; TLS; password). */
   redis?: RedisOptions;
+  /** Makes the client from the store's options (default: `new Redis(url, options)`); overrides url. */
+  connect?: (options: RedisOptions) => Redis;
   /** Prefix of every key, e.g. `kubegate:` (several installations can share a Redis). */
   keyPrefix?: string;
   /** Events kept per collection stream (approximate, trimmed with MAXLEN ~); match watch.maxEvents. */
@@ -52,7 +54,7 @@ export function createRedisStore(o: RedisStoreOptions = {}): Store & { downSince
     lazyConnect: false,
     ...o.redis,
   };
-  const client = o.url ? new Redis(o.url, options) : new Redis(options);
+  const client = o.connect ? o.connect(options) : o.url ? new Redis(o.url, options) : new Redis(options);
   let downAt: number | undefined;
   client.on('ready', () => (downAt = undefined));
   const markDown = () => (downAt ??= Date.now());

@@ -1,9 +1,9 @@
-import type { FastifyInstance } from 'fastify';
 import { defineAdapter, defineResource, Type } from '../../src/sdk/index.ts';
 import type { LoadedAdapter } from '../../src/config/adapters.ts';
-import { createRuntime, type Runtime } from '../../src/resources/runtime.ts';
+import type { Runtime } from '../../src/resources/runtime.ts';
 import { createMemoryStore } from '../../src/store/memory.ts';
-import { buildApp } from '../../src/server/app.ts';
+import { startGateway, type KubegateApp } from '../../src/server/gateway.ts';
+import { createLogger } from '../../src/observability/log.ts';
 import { createDelegatedAuth, type DelegatedAuth, type DelegatedAuthOptions } from '../../src/auth/delegation.ts';
 import type { CertPair } from '../../src/server/tls.ts';
 
@@ -39,17 +39,15 @@ export const testAdapter = defineAdapter({
 
 export interface TestKubegate {
   url: string;
-  app: FastifyInstance;
+  app: KubegateApp;
   runtime: Runtime;
   auth: DelegatedAuth;
   close(): Promise<void>;
 }
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
-
 /**
- * A real kubegate (`buildApp`, HTTP/2 + HTTP/1.1 over TLS, client certificates requested) serving the in-test
- * adapter, authenticating and authorizing through {@link createDelegatedAuth} against `kubeconfig`.
+ * A real kubegate ({@link startGateway}: HTTP/2 + HTTP/1.1 over TLS, client certificates requested) serving the
+ * in-test adapter, authenticating and authorizing through {@link createDelegatedAuth} against `kubeconfig`.
  */
 export async function startTestKubegate(o: {
   tls: CertPair;
@@ -59,39 +57,24 @@ export async function startTestKubegate(o: {
 }): Promise<TestKubegate> {
   const auth = createDelegatedAuth({ kubeconfig: o.kubeconfig, ...o.auth });
   await auth.ready;
-  const store = createMemoryStore();
   const loaded: LoadedAdapter = {
     entry: { name: 'authtest', module: '(in test)' },
     definition: testAdapter,
     config: {},
   };
-  const runtime = createRuntime([loaded], {
-    store,
-    log: silent,
-    watch: { bookmarkIntervalMs: 60_000, maxEvents: 1000, maxEventAgeMs: 900_000, maxBufferedBytes: 1 << 20 },
-  });
-  const app = buildApp({
-    runtime,
-    store,
-    authenticators: auth.authenticators,
-    authorizer: auth.authorizer,
-    anonymous: o.anonymous ?? false,
+  const gateway = await startGateway({
+    config: { server: { host: '127.0.0.1', port: 0 }, adapters: [loaded.entry] },
+    adapters: [loaded],
     tls: o.tls,
-    tlsRequestCert: true,
-  });
-  await runtime.start();
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const addr = app.server.address() as { port: number };
-  return {
-    url: `https://127.0.0.1:${addr.port}`,
-    app,
-    runtime,
-    auth,
-    async close() {
-      await runtime.stop();
-      await app.close();
-      await store.close();
-      await auth.close();
+    store: createMemoryStore(),
+    logger: createLogger('silent'),
+    auth: {
+      authenticators: auth.authenticators,
+      authorizer: auth.authorizer,
+      requestClientCertificates: true,
+      anonymous: o.anonymous ?? false,
+      close: () => auth.close(),
     },
-  };
+  });
+  return { url: gateway.url, app: gateway.app, runtime: gateway.runtime, auth, close: () => gateway.close() };
 }

@@ -1,0 +1,66 @@
+import type { Http2SecureServer, Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+  type RouteGenericInterface,
+} from 'fastify';
+import type { Logger } from 'pino';
+import { badRequest } from '../k8s/errors.ts';
+import { sendStatus } from './status.ts';
+
+/** The HTTP server kubegate runs: fastify on an HTTP/2 TLS server that also speaks HTTP/1.1 (ALPN). */
+export type KubegateApp = FastifyInstance<Http2SecureServer, Http2ServerRequest, Http2ServerResponse>;
+export type KubegateRequest = FastifyRequest<RouteGenericInterface, Http2SecureServer, Http2ServerRequest>;
+export type KubegateReply = FastifyReply<
+  RouteGenericInterface,
+  Http2SecureServer,
+  Http2ServerRequest,
+  Http2ServerResponse
+>;
+/** A plugin of {@link KubegateApp} (one route family). */
+export type KubegatePlugin<O extends Record<string, unknown>> = FastifyPluginAsync<O, Http2SecureServer>;
+
+export interface HttpOptions {
+  tls: { cert: string; key: string; ca?: string };
+  /**
+   * Ask TLS clients for a certificate without letting OpenSSL reject it (kubegate verifies it: front-proxy CA or
+   * client CA, per authenticator). Delegated mode needs it.
+   */
+  tlsRequestCert?: boolean;
+  logger?: boolean | Logger;
+}
+
+/** Creates the fastify instance: HTTP/2 and HTTP/1.1 on one TLS port, kubegate's logging and router options. */
+export function createHttpServer(o: HttpOptions): KubegateApp {
+  const logging: { loggerInstance: FastifyBaseLogger } | { logger: boolean } =
+    typeof o.logger === 'object' ? { loggerInstance: o.logger } : { logger: o.logger ?? false };
+  return Fastify({
+    http2: true,
+    https: {
+      allowHTTP1: true,
+      cert: o.tls.cert,
+      key: o.tls.key,
+      ...(o.tls.ca ? { ca: o.tls.ca } : {}),
+      ...(o.tlsRequestCert ? { requestCert: true, rejectUnauthorized: false } : {}),
+    },
+    ...logging,
+    // Per-request logging would cost more than serving a GET; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request (pino's child with redaction costs more than a GET); errors are logged with
+    // the request id explicitly.
+    childLoggerFactory: (logger) => logger,
+    // Kubernetes names may be up to 253 characters and proxied paths are long.
+    routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: true },
+    return503OnClosing: true,
+    // A path the router cannot decode (`%zz`, a lone `%`) is a 400 Status like any other malformed request.
+    frameworkErrors: (err, _req, reply) =>
+      sendStatus(
+        reply,
+        badRequest(err.code === 'FST_ERR_BAD_URL' ? 'the request path is not valid percent-encoding' : 'bad request'),
+      ),
+  });
+}

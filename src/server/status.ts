@@ -1,0 +1,47 @@
+import type { UserInfo } from '../auth/types.ts';
+import { KubeError, pathNotFound, toStatus } from '../k8s/errors.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { KubegateApp, KubegateReply, KubegateRequest } from './http.ts';
+
+const JSON_TYPE = 'application/json';
+/** Paths answered without credentials (probes). */
+const OPEN_PATHS = new Set(['/healthz', '/livez', '/readyz']);
+
+/** Answers with the Status of `err` (docs/kubernetes-wire.md, "Errors"); unexpected errors are logged once. */
+export function sendStatus(reply: KubegateReply, err: unknown): KubegateReply {
+  const status = toStatus(err);
+  if (status.code === 500 && !(err instanceof KubeError))
+    reply.log.error({ err, reqId: reply.request.id, url: reply.request.url.split('?')[0] }, 'unexpected error');
+  if (status.details?.retryAfterSeconds) reply.header('retry-after', String(status.details.retryAfterSeconds));
+  if (err instanceof KubeError && err.warnings) reply.header('warning', err.warnings);
+  return reply.code(status.code).type(JSON_TYPE).send(JSON.stringify(status));
+}
+
+function isOpen(url: string): boolean {
+  const p = url.split('?')[0] ?? '';
+  return OPEN_PATHS.has('/' + (p.split('/')[1] ?? ''));
+}
+
+/**
+ * Every error becomes a Status: fastify's own (body too large, bad content) keep their 4xx code; unknown paths
+ * are 404 after authentication, as on the apiserver (a bad token is a 401 anywhere).
+ */
+export function installStatusHandlers(
+  app: KubegateApp,
+  o: { authenticate: (req: KubegateRequest) => Promise<UserInfo>; metrics?: Metrics | undefined },
+): void {
+  app.setErrorHandler((err, req, reply) => {
+    const a = req.kubeAttrs;
+    if (a && o.metrics) o.metrics.http(a.verb, a.resource ?? '', toStatus(err).code, reply.elapsedTime / 1000);
+    const e = err as { statusCode?: number; message?: string };
+    if (!(err instanceof KubeError) && e.statusCode && e.statusCode < 500) {
+      const reason = e.statusCode === 413 ? 'RequestEntityTooLarge' : 'BadRequest';
+      return sendStatus(reply, new KubeError(e.statusCode, reason, e.message ?? 'bad request'));
+    }
+    return sendStatus(reply, err);
+  });
+  app.setNotFoundHandler(async (req, reply) => {
+    if (!isOpen(req.url)) req.user ??= await o.authenticate(req);
+    return sendStatus(reply, pathNotFound());
+  });
+}
