@@ -57,10 +57,9 @@ export function createHttpServer(o: HttpOptions): KubegateApp {
     routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: true },
     return503OnClosing: true,
     // A path the router cannot decode (`%zz`, a lone `%`) is a 400 Status like any other malformed request.
-    frameworkErrors: (err, _req, reply) =>
-      sendStatus(
-        reply,
-        badRequest(err.code === 'FST_ERR_BAD_URL' ? 'the request path is not valid percent-encoding' : 'bad request'),
-      ),
+    frameworkErrors: (err, _req, reply) => {
+      const why = err.code === 'FST_ERR_BAD_URL' ? 'the request path is not valid percent-encoding' : 'bad request';
+      void sendStatus(reply, badRequest(why));
+    },
   });
 }

@@ -38,7 +38,14 @@ beforeAll(async () => {
       },
     ],
   });
-  await gw.gateway.runtime.collections[0]?.poller.ready();
+  // The first poll may time out on a loaded machine: wait for data, not for the first attempt.
+  await vi.waitFor(
+    async () => {
+      const r = await gw.get('/apis/weather.kubegate.dev/v1alpha1/forecasts');
+      if (r.status !== 200) throw new Error(`no data yet: ${r.status}`);
+    },
+    { timeout: 20_000, interval: 100 },
+  );
 });
 afterAll(async () => {
   stdoutSpy.mockRestore();
