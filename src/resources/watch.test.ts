@@ -217,3 +217,38 @@ describe('watch emulation (property)', () => {
     );
   });
 });
+
+describe('initial state to a watcher that reads slowly', () => {
+  it('arrives whole, in rounds, followed by the changes committed meanwhile, each once', async () => {
+    const w = world();
+    const big = 'x'.repeat(2000);
+    await w.set(Array.from({ length: 200 }, (_, i) => ({ name: `o-${i}`, status: { v: 0 }, spec: { big } })));
+    // A sink that hands chunks on only when the test says so, as a client reading slowly would.
+    const base = sink();
+    const waiting: (() => void)[] = [];
+    const slow: WatchSink = { ...base, writeThen: (b, written) => (base.write(b), waiting.push(written), true) };
+    w.hub.add(
+      { sink: slow, filter: undefined, encode, format: 'json', bookmarks: false, timeoutMs: 60_000 },
+      w.view.sorted(),
+      w.view.rv,
+      false,
+    );
+    const sentBefore = base.frames().length;
+    expect(sentBefore).toBeGreaterThan(0);
+    expect(sentBefore).toBeLessThan(200);
+    await w.set(
+      Array.from({ length: 200 }, (_, i) => ({ name: `o-${i}`, status: { v: i === 7 ? 1 : 0 }, spec: { big } })),
+    );
+    while (waiting.length > 0) waiting.shift()?.();
+    const frames = base.frames();
+    expect(
+      frames
+        .filter((f) => f.type === 'ADDED')
+        .map((f) => f.object.metadata.name)
+        .sort(),
+    ).toEqual(Array.from({ length: 200 }, (_, i) => `o-${i}`).sort());
+    expect(frames.slice(200).map((f) => [f.type, f.object.metadata.name, f.object.status?.v])).toEqual([
+      ['MODIFIED', 'o-7', 1],
+    ]);
+  });
+});

@@ -2,6 +2,7 @@ import type { ObjectEntry } from './entry.ts';
 import { withResourceVersion } from './entry.ts';
 import type { CollectionView, ViewEvent } from './view.ts';
 import type { EventType } from '../store/types.ts';
+import { releaseMemory } from './memory.ts';
 
 /** Where a watcher's frames go: the raw HTTP/1.1 or HTTP/2 response. */
 export interface WatchSink {
@@ -9,7 +10,20 @@ export interface WatchSink {
   end(): void;
   /** Bytes queued and not yet accepted by the socket. */
   buffered(): number;
+  /**
+   * `write`, then `written` once the chunk (and everything before it) has been handed on. A sink that has it
+   * receives the initial state at the pace the client reads it instead of all at once.
+   */
+  writeThen?(chunk: Buffer, written: () => void): boolean;
 }
+
+/** Bytes of initial events one watcher writes per round (see pump): few watchers starting per second, or many. */
+const FEW_WATCHERS = 16;
+const ROUND_BYTES_FEW = 256 << 10;
+const ROUND_BYTES_MANY = 4 << 10;
+/** After this many bytes of initial state sent to watchers starting together, memory is handed back. */
+const RELEASE_AFTER_BYTES = 16 << 20;
+
 
 /** Encodes one watch event for one watcher's format. `first` is true for the watcher's first event. */
 export type FrameEncoder = (
@@ -44,6 +58,13 @@ class Watcher {
   lastRv = 0;
   first = true;
   closed = false;
+  /** Initial state still being sent (a shared snapshot) and the next position in it; undefined once live. */
+  initial: readonly ObjectEntry[] | undefined;
+  next = 0;
+  fromRv = 0;
+  initialEventsEnd = false;
+  /** Bytes of initial events written since the last wait. */
+  roundBytes = 0;
   nextBookmark: number;
   readonly deadline: number;
   readonly o: WatchOptions;
@@ -84,19 +105,83 @@ export class WatchHub {
    * then live events. Returns a function that ends the watch.
    */
   add(o: WatchOptions, initial: ObjectEntry[], fromRv: number, initialEventsEnd: boolean): () => void {
-    const w = new Watcher(o, Date.now(), this.o.bookmarkIntervalMs);
+    const now = Date.now();
+    const w = new Watcher(o, now, this.o.bookmarkIntervalMs);
+    this.countStart(now);
     w.lastRv = fromRv;
+    w.fromRv = fromRv;
+    w.initial = initial;
+    w.initialEventsEnd = initialEventsEnd;
+    this.pumping++;
     this.watchers.add(w);
-    for (const e of initial) if (!o.filter || o.filter(e)) this.send(w, 'ADDED', e, e.rv);
-    if (initialEventsEnd) this.send(w, 'BOOKMARK', undefined, fromRv, true);
-    const backlog = this.view.eventsAfter(fromRv);
+    this.pump(w);
+    this.ensureTicker();
+    return () => this.remove(w);
+  }
+
+  /**
+   * Sends the initial state, then the log after `fromRv`, then goes live. The initial state goes out in
+   * rounds, the next once the previous one was handed on: 256 KiB while few watchers are starting, 4 KiB each
+   * when many are (more than 16 in two seconds), so 10,000 watchers starting at once do not each queue a copy of the collection (a burst
+   * whose memory would stay with the process afterwards; after a large one it is handed back, see
+   * memory.ts and BENCHMARKS.md "Watch"). Events committed meanwhile wait in the
+   * view's log, as for any watcher that starts from an older resourceVersion.
+   */
+  /** Watchers still receiving their initial state, and the initial bytes sent since memory was handed back. */
+  private pumping = 0;
+  private pumped = 0;
+  /** Watchers started in this second and the one before. */
+  private starts = { second: 0, now: 0, before: 0 };
+
+  private countStart(now: number): void {
+    const second = Math.floor(now / 1000);
+    const s = this.starts;
+    if (second !== s.second) {
+      s.before = second === s.second + 1 ? s.now : 0;
+      s.now = 0;
+      s.second = second;
+    }
+    s.now++;
+  }
+
+  private roundBytes(): number {
+    return this.starts.now + this.starts.before <= FEW_WATCHERS ? ROUND_BYTES_FEW : ROUND_BYTES_MANY;
+  }
+
+  private pumpDone(): void {
+    if (--this.pumping > 0 || this.pumped < RELEASE_AFTER_BYTES) return;
+    this.pumped = 0;
+    releaseMemory();
+  }
+
+  private pump(w: Watcher): void {
+    const init = w.initial;
+    if (!init || w.closed) return;
+    const { filter, sink } = w.o;
+    while (w.next < init.length) {
+      const e = init[w.next++] as ObjectEntry;
+      if (filter && !filter(e)) continue;
+      const frame = w.o.encode('ADDED', e, e.rv, w.first);
+      w.first = false;
+      w.roundBytes += frame.length;
+      this.pumped += frame.length;
+      if (sink.writeThen && w.roundBytes >= this.roundBytes() && w.next < init.length) {
+        w.roundBytes = 0;
+        this.write(w, frame, e.rv, () => this.pump(w));
+        return;
+      }
+      this.write(w, frame, e.rv);
+      if (w.closed) return;
+    }
+    w.initial = undefined;
+    this.pumpDone();
+    if (w.initialEventsEnd) this.send(w, 'BOOKMARK', undefined, w.fromRv, true);
+    const backlog = this.view.eventsAfter(w.fromRv);
     if (backlog === undefined) {
-      this.cut(w, 410, 'Expired', `too old resource version: ${fromRv} (${this.view.logStartRv})`);
+      this.cut(w, 410, 'Expired', `too old resource version: ${w.fromRv} (${this.view.logStartRv})`);
     } else if (backlog.length > 0) {
       this.deliver(w, backlog);
     }
-    this.ensureTicker();
-    return () => this.remove(w);
   }
 
   close(): void {
@@ -122,6 +207,8 @@ export class WatchHub {
   }
 
   private deliver(w: Watcher, events: ViewEvent[]): void {
+    // Still sending its initial state: it reads these from the log when done.
+    if (w.initial) return;
     const { filter } = w.o;
     for (const ev of events) {
       if (w.closed) return;
@@ -173,10 +260,12 @@ export class WatchHub {
     this.write(w, frame, rv);
   }
 
-  private write(w: Watcher, frame: Buffer, rv: number): void {
+  private write(w: Watcher, frame: Buffer, rv: number, written?: () => void): void {
     if (w.closed) return;
     w.lastRv = Math.max(w.lastRv, rv);
-    w.o.sink.write(frame);
+    const { sink } = w.o;
+    if (written && sink.writeThen) sink.writeThen(frame, written);
+    else sink.write(frame);
     if (w.o.sink.buffered() > this.o.maxBufferedBytes) {
       this.cut(w, 410, 'Expired', 'the watch could not keep up with events (client too slow); relist to continue');
     }
@@ -191,6 +280,7 @@ export class WatchHub {
   private remove(w: Watcher, end = false): void {
     if (w.closed) return;
     w.closed = true;
+    if (w.initial) this.pumpDone();
     this.watchers.delete(w);
     if (end) w.o.sink.end();
     w.o.onClose?.();
@@ -214,7 +304,7 @@ export class WatchHub {
         this.remove(w, true);
         continue;
       }
-      if (w.o.bookmarks && now >= w.nextBookmark) {
+      if (w.o.bookmarks && !w.initial && now >= w.nextBookmark) {
         w.nextBookmark = now + this.o.bookmarkIntervalMs;
         this.write(w, w.o.encode('BOOKMARK', undefined, Math.max(w.lastRv, this.view.rv), false), this.view.rv);
       }

@@ -23,6 +23,12 @@ class ResponseSink implements WatchSink {
   buffered(): number {
     return this.w.writableLength;
   }
+  writeThen(b: Buffer, written: () => void): boolean {
+    if (this.w.writableEnded) return false;
+    return this.w.write(b, (err) => {
+      if (!err) written();
+    });
+  }
 }
 
 /**
