@@ -24,7 +24,6 @@ const ROUND_BYTES_MANY = 4 << 10;
 /** After this many bytes of initial state sent to watchers starting together, memory is handed back. */
 const RELEASE_AFTER_BYTES = 16 << 20;
 
-
 /** Encodes one watch event for one watcher's format. `first` is true for the watcher's first event. */
 export type FrameEncoder = (
   type: EventType | 'BOOKMARK',
@@ -170,8 +169,7 @@ export class WatchHub {
         this.write(w, frame, e.rv, () => this.pump(w));
         return;
       }
-      this.write(w, frame, e.rv);
-      if (w.closed) return;
+      if (!this.write(w, frame, e.rv)) return;
     }
     w.initial = undefined;
     this.pumpDone();
@@ -260,15 +258,18 @@ export class WatchHub {
     this.write(w, frame, rv);
   }
 
-  private write(w: Watcher, frame: Buffer, rv: number, written?: () => void): void {
-    if (w.closed) return;
+  /** Writes one frame; false when the watcher is (now) closed. */
+  private write(w: Watcher, frame: Buffer, rv: number, written?: () => void): boolean {
+    if (w.closed) return false;
     w.lastRv = Math.max(w.lastRv, rv);
     const { sink } = w.o;
     if (written && sink.writeThen) sink.writeThen(frame, written);
     else sink.write(frame);
     if (w.o.sink.buffered() > this.o.maxBufferedBytes) {
       this.cut(w, 410, 'Expired', 'the watch could not keep up with events (client too slow); relist to continue');
+      return false;
     }
+    return true;
   }
 
   private cut(w: Watcher, code: number, reason: string, message: string): void {
