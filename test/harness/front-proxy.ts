@@ -1,8 +1,7 @@
-import http2 from 'node:http2';
 import https from 'node:https';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import { writeKubeconfig } from '../../src/cli/kubeconfig.ts';
 import { createDevCertificates, type CertPair } from '../../src/server/tls.ts';
 
@@ -156,21 +155,15 @@ function unauthorizedStatus(): string {
   });
 }
 
-interface Upstream {
-  status: number;
-  headers: [string, string][];
-  body: Readable;
-  cancel(): void;
-}
-
 /**
  * The kube-apiserver's aggregator proxy as an aggregated API server sees it
- * (kube-aggregator/pkg/apiserver/handler_proxy.go): it terminates the user's TLS, authenticates the bearer
- * token, and forwards the request to kubegate over TLS (server name `<svc>.<ns>.svc`, kubegate's CA),
- * presenting the front-proxy client certificate, with the user in `X-Remote-*` headers
- * ({@link aggregatorHeaders}) and the query re-encoded. Answers stream through unbuffered (watch), hop-by-hop
- * headers dropped; a redirect from kubegate becomes 502 (`--aggregator-reject-forwarding-redirect`, default
- * on); kubegate unreachable → plain-text 503, as the aggregator answers.
+ * (kube-aggregator/pkg/apiserver/handler_proxy.go), as a reverse proxy on @fastify/http-proxy: it terminates
+ * the user's TLS, authenticates the bearer token, and forwards the request to kubegate over TLS (server name
+ * `<svc>.<ns>.svc`, kubegate's CA), presenting the front-proxy client certificate, with the user in
+ * `X-Remote-*` headers ({@link aggregatorHeaders}) and the query re-encoded as Go does ({@link reencodeQuery}).
+ * Answers stream through unbuffered (watch: headers are flushed at once, no timeouts), hop-by-hop headers
+ * dropped, nothing retried; a redirect from kubegate becomes 502 (`--aggregator-reject-forwarding-redirect`,
+ * default on); kubegate unreachable → plain-text 503, as the aggregator answers.
  *
  * Not emulated: authorization before proxying (kube-apiserver RBAC), impersonation (its headers are dropped),
  * serving `/apis` and `/apis/<group>` itself (every path is forwarded), connection upgrades.
@@ -182,154 +175,106 @@ interface Upstream {
 export async function startFrontProxy(o: FrontProxyOptions): Promise<FrontProxy> {
   const serving = await createDevCertificates(['localhost'], ['127.0.0.1']);
   const target = new URL(o.target);
-  const tlsOpts = {
+  const tls = {
     ca: o.targetCA,
     cert: o.clientCert.cert,
     key: o.clientCert.key,
     servername: o.serverName ?? target.hostname,
   };
-  const protocol = o.protocol ?? 'h2';
-  const agent = new https.Agent({ keepAlive: true, ...tlsOpts });
-  let session: http2.ClientHttp2Session | undefined;
   let calls = 0;
   let lastForwarded: ForwardedRequest | undefined;
+  /** One-time tokens {@link FrontProxy.requestAs} sends the aggregator's own requests with. */
+  const ownRequests = new Map<string, ProxyIdentity>();
+  const identities = new WeakMap<object, ProxyIdentity>();
 
-  const h2session = (): http2.ClientHttp2Session => {
-    if (!session || session.closed || session.destroyed) {
-      const s = http2.connect(target.origin, tlsOpts);
-      s.on('error', () => {});
-      s.unref();
-      session = s;
-    }
-    return session;
-  };
-
-  const forward = (
-    method: string,
-    path: string,
-    headers: [string, string][],
-    body: Readable | undefined,
-  ): Promise<Upstream> => {
-    lastForwarded = { method, path, headers };
-    if (protocol === 'h2') {
-      const h: OutgoingHttpHeaders = {
-        ':method': method,
-        ':path': path,
-        ':authority': target.host,
-        ':scheme': 'https',
-      };
-      for (const [k, v] of headers) {
-        const prev = h[k];
-        h[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [String(prev), v];
-      }
-      const stream = h2session().request(h, { endStream: body === undefined });
-      if (body) body.pipe(stream);
-      return new Promise((resolve, reject) => {
-        stream.once('error', reject);
-        stream.once('response', (rh) => {
-          const out: [string, string][] = [];
-          for (const [k, v] of Object.entries(rh)) {
-            if (k.startsWith(':') || v === undefined) continue;
-            for (const x of Array.isArray(v) ? v : [v]) out.push([k, x]);
-          }
-          resolve({
-            status: Number(rh[':status']),
-            headers: out,
-            body: stream,
-            cancel: () => stream.close(http2.constants.NGHTTP2_CANCEL),
-          });
-        });
-      });
-    }
-    const h: OutgoingHttpHeaders = { host: target.host };
-    for (const [k, v] of headers) {
-      const prev = h[k];
-      h[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [String(prev), v];
-    }
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        { host: target.hostname, port: target.port, method, path, headers: h, agent },
-        (res) => {
-          const out: [string, string][] = [];
-          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2)
-            out.push([String(res.rawHeaders[i]).toLowerCase(), String(res.rawHeaders[i + 1])]);
-          resolve({ status: res.statusCode ?? 502, headers: out, body: res, cancel: () => req.destroy() });
-        },
-      );
-      req.on('error', reject);
-      if (body) body.pipe(req);
-      else req.end();
-    });
-  };
-
-  const respond = (res: ServerResponse, up: Upstream): void => {
-    const location = up.headers.find(([k]) => k === 'location');
-    if (up.status >= 300 && up.status <= 399 && location) {
-      up.cancel();
-      const msg = 'the backend attempted to redirect this request, which is not permitted';
-      res.writeHead(502, { 'content-length': Buffer.byteLength(msg) });
-      res.end(msg);
-      return;
-    }
-    const flat: string[] = [];
-    for (const [k, v] of up.headers) if (!HOP_BY_HOP.has(k)) flat.push(k, v);
-    res.writeHead(up.status, flat);
-    // Headers go out now, each body chunk as it arrives: a watch must not wait for a buffer to fill.
-    res.flushHeaders();
-    up.body.on('data', (c: Buffer) => res.write(c));
-    up.body.on('end', () => res.end());
-    up.body.on('error', () => res.destroy());
-    res.on('close', () => {
-      if (!res.writableFinished) up.cancel();
-    });
-  };
-
-  const unavailable = (res: ServerResponse, err: unknown): void => {
-    const msg = `${err instanceof Error ? err.message : String(err)}\n`;
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
-    res.end(msg);
-  };
-
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    calls++;
-    const auth = req.headers.authorization ?? '';
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    const user = m?.[1] ? o.authenticate(m[1]) : undefined;
+  // The plugin's types assume a plain HTTP server; the HTTPS one behaves the same to it.
+  const app = Fastify({
+    https: { cert: serving.server.cert, key: serving.server.key },
+    routerOptions: { maxParamLength: 8192 },
+  }) as unknown as FastifyInstance;
+  app.addHook('onRequest', async (req, reply) => {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    const token = m?.[1] ?? '';
+    const own = ownRequests.get(token);
+    ownRequests.delete(token);
+    if (!own) calls++;
+    const user = own ?? (token ? o.authenticate(token) : undefined);
     if (!user) {
       const b = unauthorizedStatus();
-      res.writeHead(401, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(b) });
-      res.end(b);
-      return;
+      return reply.code(401).type('application/json').header('content-length', Buffer.byteLength(b)).send(b);
     }
-    // group.NewAuthenticatedGroupAdder: every authenticated user is in system:authenticated.
-    const identity = user.groups.includes('system:authenticated')
-      ? user
-      : { ...user, groups: [...user.groups, 'system:authenticated'] };
-    const incoming: [string, string][] = [];
-    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
-      incoming.push([String(req.rawHeaders[i]), String(req.rawHeaders[i + 1])]);
-    const u = new URL(req.url ?? '/', 'https://proxy');
-    const query = reencodeQuery(u.search);
-    const path = `${u.pathname}${query ? `?${query}` : ''}`;
-    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-    forward(
-      req.method ?? 'GET',
-      path,
-      aggregatorHeaders(incoming, identity, req.socket.remoteAddress ?? ''),
-      hasBody ? req : undefined,
-    ).then(
-      (up) => respond(res, up),
-      (err: unknown) => unavailable(res, err),
+    // group.NewAuthenticatedGroupAdder: every authenticated user is in system:authenticated (the aggregator's
+    // own requests carry exactly the identity they are given).
+    identities.set(
+      req,
+      own || user.groups.includes('system:authenticated')
+        ? user
+        : { ...user, groups: [...user.groups, 'system:authenticated'] },
     );
-  };
+  });
 
-  const server = https.createServer({ cert: serving.server.cert, key: serving.server.key }, handle);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const proxyOptions: FastifyHttpProxyOptions = {
+    upstream: target.origin,
+    ...(o.protocol === 'http/1.1'
+      ? { undici: { connect: tls, headersTimeout: 0, bodyTimeout: 0 } }
+      : { http2: { sessionOptions: tls, sessionTimeout: 0, requestTimeout: 0 } }),
+    retryMethods: [],
+    disableRequestLogging: true,
+    replyOptions: {
+      // The aggregator re-encodes the query (url.Values.Encode) before forwarding.
+      queryString: (_search, reqUrl) => reencodeQuery(new URL(reqUrl, 'https://proxy').search),
+      rewriteRequestHeaders: (req) => {
+        const incoming: [string, string][] = [];
+        const raw = req.raw.rawHeaders;
+        for (let i = 0; i + 1 < raw.length; i += 2) incoming.push([String(raw[i]), String(raw[i + 1])]);
+        const identity = identities.get(req);
+        const headers = identity ? aggregatorHeaders(incoming, identity, req.socket.remoteAddress ?? '') : [];
+        const query = reencodeQuery(new URL(req.url, 'https://proxy').search);
+        lastForwarded = {
+          method: req.method,
+          path: `${req.url.split('?')[0] ?? '/'}${query ? `?${query}` : ''}`,
+          headers,
+        };
+        const out: Record<string, string | string[]> = { host: target.host };
+        for (const [k, v] of headers) {
+          const prev = out[k];
+          out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+        }
+        return out;
+      },
+      rewriteHeaders: (headers) => {
+        const out: typeof headers = {};
+        for (const [k, v] of Object.entries(headers)) if (!HOP_BY_HOP.has(k)) out[k] = v;
+        return out;
+      },
+      onResponse: (_req, reply, res) => {
+        if (res.statusCode >= 300 && res.statusCode <= 399 && reply.getHeader('location') !== undefined) {
+          res.stream.destroy();
+          for (const h of Object.keys(reply.getHeaders())) reply.removeHeader(h);
+          const msg = 'the backend attempted to redirect this request, which is not permitted';
+          void reply.code(502).header('content-length', Buffer.byteLength(msg)).send(msg);
+          return;
+        }
+        void reply.send(res.stream);
+        // Headers go out now, each body chunk as it arrives: a watch must not wait for its first event.
+        if ('flushHeaders' in reply.raw) reply.raw.flushHeaders();
+      },
+      onError: (reply, e) => {
+        const cause = (e.error as { cause?: unknown }).cause;
+        const msg = `${cause instanceof Error ? cause.message : e.error.message}\n`;
+        if (reply.raw.headersSent) {
+          reply.raw.destroy();
+          return;
+        }
+        for (const h of Object.keys(reply.getHeaders())) reply.removeHeader(h);
+        reply.code(503).header('content-type', 'text/plain; charset=utf-8').header('x-content-type-options', 'nosniff');
+        reply.send(msg);
+      },
+    },
+  };
+  await app.register(httpProxy, proxyOptions);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `https://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 
   return {
     url,
@@ -343,27 +288,37 @@ export async function startFrontProxy(o: FrontProxyOptions): Promise<FrontProxy>
     writeKubeconfig(file, token, user = 'user') {
       writeKubeconfig(file, { server: url, ca: serving.ca.cert, token, user });
     },
-    async requestAs(identity, path, init = {}) {
-      const headers = aggregatorHeaders(
-        Object.entries(init.headers ?? { accept: 'application/json' }).map(([k, v]) => [k, v]),
-        identity,
-        '127.0.0.1',
-      );
-      const up = await forward(init.method ?? 'GET', path, headers, undefined);
-      const chunks: Buffer[] = [];
-      for await (const c of up.body) chunks.push(c as Buffer);
-      const h: Record<string, string | string[]> = {};
-      for (const [k, v] of up.headers) {
-        const prev = h[k];
-        h[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-      }
-      return { status: up.status, headers: h, body: Buffer.concat(chunks).toString('utf8') };
+    requestAs(identity, path, init = {}) {
+      const token = randomBytes(18).toString('base64url');
+      ownRequests.set(token, identity);
+      return new Promise((resolve, reject) => {
+        const req = https.request(
+          `${url}${path}`,
+          {
+            method: init.method ?? 'GET',
+            ca: serving.ca.cert,
+            agent: false,
+            headers: { ...(init.headers ?? { accept: 'application/json' }), authorization: `Bearer ${token}` },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                headers: res.headers,
+                body: Buffer.concat(chunks).toString('utf8'),
+              }),
+            );
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      session?.destroy();
-      agent.destroy();
+      await app.close();
     },
   };
 }
