@@ -18,11 +18,39 @@ function isAdapter(v: unknown): v is AdapterDefinition {
   return typeof o.name === 'string' && typeof o.group === 'string' && Array.isArray(o.resources);
 }
 
-/** Imports every adapter named in the config and validates its config section. */
-export async function loadAdapters(loaded: LoadedConfig, baseDir?: string): Promise<LoadedAdapter[]> {
+/**
+ * Validates an entry's `config` against the adapter's schema (kubegate's formats included) and applies its
+ * defaults; throws a ConfigError naming the field (`prefix` is the JSON pointer of the config in the file).
+ */
+export function prepareAdapter(
+  entry: AdapterEntry,
+  definition: AdapterDefinition,
+  prefix = '/config',
+  where?: (pointer: string) => string,
+): LoadedAdapter {
+  const raw: unknown = entry.config ?? {};
+  const config = Value.Default(definition.config, structuredClone(raw));
+  validate(definition.config, config, prefix, where);
+  return { entry, definition, config };
+}
+
+/**
+ * Imports every adapter named in the config and validates its config section. `inProcess` gives definitions
+ * by entry name that are used instead of importing `module` (adapters under test, see `kubegate/testing`).
+ */
+export async function loadAdapters(
+  loaded: LoadedConfig,
+  baseDir?: string,
+  inProcess?: ReadonlyMap<string, AdapterDefinition>,
+): Promise<LoadedAdapter[]> {
   const dir = baseDir ?? dirname(resolve(loaded.file));
   const out: LoadedAdapter[] = [];
   for (const [i, entry] of loaded.config.adapters.entries()) {
+    const given = inProcess?.get(entry.name);
+    if (given) {
+      out.push(prepareAdapter(entry, given, `/adapters/${i}/config`, loaded.where));
+      continue;
+    }
     const field = `adapters[${i}].module`;
     const at = loaded.where(`/adapters/${i}/module`);
     let mod: Record<string, unknown>;
@@ -45,10 +73,7 @@ export async function loadAdapters(loaded: LoadedConfig, baseDir?: string): Prom
       throw new ConfigError(
         `${field}: "${entry.module}" does not export an adapter (export default defineAdapter(...))${at}`,
       );
-    const raw: unknown = entry.config ?? {};
-    const withDefaults = Value.Default(def.config, structuredClone(raw));
-    validate(def.config, withDefaults, `/adapters/${i}/config`, loaded.where);
-    out.push({ entry, definition: def, config: withDefaults });
+    out.push(prepareAdapter(entry, def, `/adapters/${i}/config`, loaded.where));
   }
   const groups = new Map<string, string>();
   for (const a of out) {

@@ -47,6 +47,8 @@ export interface RuntimeOptions {
   /** Pass-through serving: how long misses are cached, and the per-user gate on upstream calls. */
   passThrough?: { notFoundTtlMs?: number; admit?: (caller: UserInfo | undefined) => void };
   now?: () => number;
+  /** The fetch under every adapter's policy; default the global one (recorded fixtures in `kubegate/testing`). */
+  baseFetch?: typeof fetch;
 }
 
 /** The parts of one mirrored collection (tests drive its poller directly). */
@@ -250,6 +252,7 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
       upstream: createUpstreamClient({
         ...resilienceOptions(entry.resilience),
         ...(o.upstreamEvents ? { events: o.upstreamEvents(entry.name) } : {}),
+        ...(o.baseFetch ? { baseFetch: o.baseFetch } : {}),
       }),
     };
     const gv: GroupVersionInfo = { group: def.group, version: def.version, resources: [] };
