@@ -6,6 +6,9 @@ import { DefinitionError } from '../sdk/define.ts';
 import { startGateway, type Gateway } from '../server/gateway.ts';
 import { createDevCertificates } from '../server/tls.ts';
 import { runDev } from './dev.ts';
+import { runDevProject } from './dev-project.ts';
+import { runAdapterCommand } from './scaffold/command.ts';
+import { writeServeKubeconfig } from './serve-kubeconfig.ts';
 import { closeOnSignal } from './signals.ts';
 import { watchConfigFile } from '../config/reload.ts';
 import { watchServingCertificate } from '../server/cert-reload.ts';
@@ -15,7 +18,12 @@ const USAGE = `kubegate — serve external APIs as Kubernetes resources
 
 Usage:
   kubegate dev [--port 8443]             demo gateway with the bundled adapters and fake upstreams
-  kubegate serve --config kubegate.yaml  run the gateway
+  kubegate dev --config kubegate.yaml | --adapter ./src/index.ts [--port 8443]
+                                         your own adapters on a dev gateway, reloaded when their files change
+  kubegate serve --config kubegate.yaml [--write-kubeconfig FILE]
+                                         run the gateway (and write a kubeconfig for kubectl)
+  kubegate adapter new NAME [--dir DIR] [--from-openapi FILE]
+                                         scaffold an adapter project: module, fake upstream, test, config
   kubegate validate --config kubegate.yaml
                                          check a config and its adapters, then exit
 `;
@@ -27,11 +35,17 @@ function fail(msg: string): never {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === 'adapter') {
+    runAdapterCommand(rest);
+    return;
+  }
   const { values } = parseArgs({
     args: rest,
     options: {
       config: { type: 'string', short: 'c' },
       port: { type: 'string' },
+      adapter: { type: 'string' },
+      'write-kubeconfig': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
@@ -42,6 +56,14 @@ async function main(argv: string[]): Promise<void> {
   }
   switch (command) {
     case 'dev':
+      if (values.config || values.adapter) {
+        await runDevProject({
+          ...(values.config ? { config: values.config } : {}),
+          ...(values.adapter ? { adapter: values.adapter } : {}),
+          ...(values.port ? { port: Number(values.port) } : {}),
+        });
+        return;
+      }
       await runDev({ port: values.port ? Number(values.port) : 8443 });
       return;
     case 'validate':
@@ -56,14 +78,20 @@ async function main(argv: string[]): Promise<void> {
       }
       const tlsConf = loaded.config.server?.tls;
       let tls: { cert: string; key: string };
+      let ca: string;
       if (tlsConf?.certFile && tlsConf.keyFile) {
         tls = { cert: readFileSync(tlsConf.certFile, 'utf8'), key: readFileSync(tlsConf.keyFile, 'utf8') };
+        ca = tls.cert;
       } else {
         const host = loaded.config.server?.host ?? '127.0.0.1';
-        tls = (await createDevCertificates(['localhost'], [host === '0.0.0.0' ? '127.0.0.1' : host])).server;
+        const dev = await createDevCertificates(['localhost'], [host === '0.0.0.0' ? '127.0.0.1' : host]);
+        tls = dev.server;
+        ca = dev.ca.cert;
       }
       const logger = createLogger();
       const gw: Gateway = await startGateway({ config: loaded.config, adapters, tls, logger });
+      if (values['write-kubeconfig'])
+        writeServeKubeconfig(values['write-kubeconfig'], { config: loaded.config, url: gw.url, ca });
       const log = adapterLogger(logger);
       const stopWatching = watchConfigFile(values.config, gw.runtime, adapters, log);
       const stopCerts =

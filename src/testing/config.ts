@@ -15,8 +15,7 @@ export { ConfigError };
  * expect(() => validateConfig(adapter, { baseUrl: 'not a url' })).toThrow(/config\.baseUrl/);
  */
 export function validateConfig<S extends TObject>(adapter: AdapterDefinition<S>, config: unknown): Static<S> {
-  return prepareAdapter({ name: adapter.name, module: '(in test)', config }, adapter)
-    .config as Static<S>;
+  return prepareAdapter({ name: adapter.name, module: '(in test)', config }, adapter).config as Static<S>;
 }
 
 /**

@@ -8,6 +8,7 @@ import { loadAdapters } from '../config/adapters.ts';
 import { parseConfig } from '../config/load.ts';
 import type { AdapterEntry } from '../config/schema.ts';
 import { writeKubeconfig } from '../cli/kubeconfig.ts';
+import { createLogger } from '../observability/log.ts';
 import type { AdapterDefinition } from '../sdk/types.ts';
 import { startGateway, type Gateway } from '../server/gateway.ts';
 import { createDevCertificates, type DevCertificates } from '../server/tls.ts';
@@ -84,7 +85,12 @@ export async function startTestGateway(o: TestGatewayOptions): Promise<TestGatew
     'test gateway config',
   );
   const adapters = await loadAdapters(loaded, o.baseDir ?? process.cwd(), inProcess);
-  const gateway = await startGateway({ config: loaded.config, adapters, tls: certs.server });
+  const gateway = await startGateway({
+    config: loaded.config,
+    adapters,
+    tls: certs.server,
+    logger: createLogger(process.env.KUBEGATE_LOG_LEVEL ?? 'warn'),
+  });
   const kubeconfig = join(dir, 'kubeconfig');
   writeKubeconfig(kubeconfig, { server: gateway.url, ca: certs.ca.cert, token, user: 'tester' });
   const agent = new Agent({ ca: certs.ca.cert, keepAlive: true });

@@ -1,0 +1,192 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../../config/load.ts';
+import { OpenApiError, planFromOpenApi, type OpenApiPlan } from './openapi.ts';
+
+const NAME = /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/;
+
+/** kubegate's own package.json: its version and the tool versions a new project is set up with. */
+interface OwnPackage {
+  version: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+}
+
+/** The templates ship as files: beside this module in the repository, under src/ in the installed package. */
+function templateDir(): string {
+  const candidates = ['./template/', '../../../../src/cli/scaffold/template/'].map((p) =>
+    fileURLToPath(new URL(p, import.meta.url)),
+  );
+  const found = candidates.find((d) => existsSync(d));
+  if (!found) throw new Error(`the scaffold templates are missing (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+/** `kubegate adapter new NAME [--dir DIR] [--from-openapi FILE] [--kubegate SPEC]`. */
+export function runAdapterCommand(argv: string[]): void {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      dir: { type: 'string' },
+      'from-openapi': { type: 'string' },
+      kubegate: { type: 'string' },
+    },
+    allowPositionals: true,
+  });
+  const [sub, name, ...extra] = positionals;
+  if (sub !== 'new' || !name || extra.length > 0)
+    throw new ConfigError('usage: kubegate adapter new NAME [--dir DIR] [--from-openapi FILE]');
+  const dir = resolve(values.dir ?? name);
+  const files = scaffoldAdapter({
+    name,
+    dir,
+    ...(values['from-openapi'] ? { openapi: values['from-openapi'] } : {}),
+    ...(values.kubegate ? { kubegate: values.kubegate } : {}),
+  });
+  const rel = relative(process.cwd(), dir) || '.';
+  process.stdout.write(
+    `Created ${files.length} files in ${rel}:\n${files.map((f) => `  ${f}`).join('\n')}\n\nNext:\n` +
+      `  cd ${rel}\n  npm install\n  npm test\n  npm run fake &   # the fake upstream on :8081\n  npm run dev      # kubegate dev --config kubegate.yaml\n`,
+  );
+}
+
+export interface ScaffoldOptions {
+  /** Adapter and package name: a lower-case DNS label, e.g. `widgets`. */
+  name: string;
+  /** Where to create the project; must not exist or be empty. */
+  dir: string;
+  /** An OpenAPI 3 document (YAML or JSON) of the upstream: typed client and fake generated from it. */
+  openapi?: string;
+  /** How package.json depends on kubegate; default `^` the running version. */
+  kubegate?: string;
+}
+
+/**
+ * Writes a standalone adapter project and returns the files written (relative to `dir`).
+ *
+ * @example
+ * scaffoldAdapter({ name: 'widgets', dir: '/tmp/widgets' }); // ['package.json', 'tsconfig.json', ...]
+ */
+export function scaffoldAdapter(o: ScaffoldOptions): string[] {
+  if (!NAME.test(o.name))
+    throw new ConfigError(`adapter name "${o.name}" must be a lower-case DNS label (a-z, 0-9, -), e.g. "widgets"`);
+  if (existsSync(o.dir) && readdirSync(o.dir).length > 0)
+    throw new ConfigError(`${o.dir} exists and is not empty; choose another --dir`);
+  const own = createRequire(import.meta.url)('kubegate/package.json') as OwnPackage;
+  let plan: OpenApiPlan | undefined;
+  let openapiFile: string | undefined;
+  if (o.openapi) {
+    let text: string;
+    try {
+      text = readFileSync(o.openapi, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`--from-openapi: cannot read ${o.openapi}: ${(err as NodeJS.ErrnoException).code ?? ''}`);
+    }
+    try {
+      plan = planFromOpenApi(text);
+    } catch (err) {
+      if (err instanceof OpenApiError) throw new ConfigError(`--from-openapi ${o.openapi}: ${err.message}`);
+      throw err;
+    }
+    openapiFile = `openapi${extname(o.openapi) === '.json' ? '.json' : '.yaml'}`;
+  }
+  const plural = plan?.plural ?? (o.name.endsWith('s') ? o.name : `${o.name.replace(/y$/, 'ie')}s`);
+  const singular = plural.endsWith('ies') ? `${plural.slice(0, -3)}y` : plural.replace(/s$/, '');
+  const kind = plan?.kind ?? singular.replace(/(^|-)([a-z0-9])/g, (_m, _d: string, c: string) => c.toUpperCase());
+  const vars: Record<string, string> = {
+    NAME: o.name,
+    PACKAGE: o.name,
+    GROUP: `${o.name}.example.com`,
+    PLURAL: plural,
+    SINGULAR: singular,
+    KIND: kind,
+    UPSTREAM: plan
+      ? `the API described in \`${openapiFile ?? ''}\``
+      : 'an HTTP API (mocked in `test/fake-upstream.ts` until you point it at yours)',
+    OPENAPI_ROWS: plan
+      ? `| \`${openapiFile ?? ''}\`          | the upstream's OpenAPI document                                                  |\n` +
+        '| `src/upstream.ts`       | its types, generated by openapi-typescript (`npm run generate`, run by npm install) |\n'
+      : '',
+    ...(plan ? openApiVars(plan) : {}),
+  };
+  const variant = plan ? 'openapi' : 'plain';
+  const pkg = {
+    name: o.name,
+    version: '0.1.0',
+    description: `kubegate adapter: ${plural}.${vars.GROUP ?? ''}`,
+    type: 'module',
+    exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
+    files: ['dist'],
+    scripts: {
+      ...(plan
+        ? { generate: `openapi-typescript ${openapiFile ?? ''} -o src/upstream.ts`, prepare: 'npm run generate' }
+        : {}),
+      build: 'tsc -p tsconfig.build.json',
+      prepack: 'npm run build',
+      typecheck: 'tsc --noEmit',
+      test: 'vitest run',
+      fake: 'node test/fake-upstream.ts',
+      dev: 'kubegate dev --config kubegate.yaml',
+    },
+    peerDependencies: { kubegate: `^${own.version}` },
+    ...(plan ? { dependencies: { 'openapi-fetch': own.dependencies['openapi-fetch'] } } : {}),
+    devDependencies: {
+      '@types/node': own.devDependencies['@types/node'],
+      kubegate: o.kubegate ?? `^${own.version}`,
+      ...(plan ? { 'openapi-typescript': own.devDependencies['openapi-typescript'] } : {}),
+      typescript: own.devDependencies.typescript,
+      vitest: own.devDependencies.vitest,
+    },
+  };
+  const out: [string, string][] = [['package.json', `${JSON.stringify(pkg, null, 2)}\n`]];
+  const tpl = templateDir();
+  const fill = (file: string) =>
+    readFileSync(join(tpl, `${file}.tmpl`), 'utf8').replace(/\{\{([A-Z_]+)\}\}/g, (m, k: string) => vars[k] ?? m);
+  out.push(['tsconfig.json', fill('tsconfig.json')]);
+  out.push(['tsconfig.build.json', fill('tsconfig.build.json')]);
+  out.push(['.gitignore', fill('gitignore')]);
+  out.push(['README.md', fill('README.md')]);
+  out.push(['kubegate.yaml', fill('kubegate.yaml')]);
+  out.push(['src/index.ts', fill(`src/index.${variant}.ts`)]);
+  out.push(['test/fake-upstream.ts', fill(`test/fake-upstream.${variant}.ts`)]);
+  out.push(['test/adapter.test.ts', fill('test/adapter.test.ts')]);
+  if (o.openapi && openapiFile) out.push([openapiFile, readFileSync(o.openapi, 'utf8')]);
+  for (const [file, text] of out) {
+    const left = /\{\{[A-Z_]+\}\}/.exec(text);
+    if (left) throw new Error(`template ${file}: ${left[0]} has no value`);
+    mkdirSync(dirname(join(o.dir, file)), { recursive: true });
+    writeFileSync(join(o.dir, file), text);
+  }
+  return out.map(([f]) => f);
+}
+
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+const access = (k: string) => (IDENT.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`);
+const key = (k: string) => (IDENT.test(k) ? k : JSON.stringify(k));
+
+function openApiVars(p: OpenApiPlan): Record<string, string> {
+  const title = (k: string) => k.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/^./, (c) => c.toUpperCase());
+  return {
+    PATH: p.path,
+    RESPONSE_KEY: p.responseKey,
+    ITEM_TYPE: p.itemsProperty
+      ? `NonNullable<ListBody[${JSON.stringify(p.itemsProperty)}]>[number]`
+      : 'ListBody[number]',
+    ITEMS_EXPR: p.itemsProperty ? `(data${access(p.itemsProperty)} ?? [])` : 'data',
+    ID_ACCESS: access(p.idField),
+    STATUS_SCHEMA: p.fields.map((f) => `  ${key(f.to)}: ${f.typebox},`).join('\n'),
+    STATUS_MAPPING: p.fields.map((f) => `      ${key(f.to)}: item${access(f.from)},`).join('\n'),
+    COLUMNS: p.fields
+      // kubectl shows NAME already; an upstream `name` column would read as a duplicate.
+      .filter((f) => f.type !== 'array' && f.to !== 'name')
+      .slice(0, 3)
+      .map((f) => `        { name: '${title(f.to)}', type: '${f.type}', jsonPath: '.status${access(f.to)}' },`)
+      .join('\n'),
+    SAMPLE_ITEM: p.sampleItem,
+    SAMPLE_BODY: p.sampleBody,
+    BROKEN_ITEM: p.brokenItem,
+  };
+}
