@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { kubectl, kubectlOk } from '../helpers/kubectl.ts';
@@ -15,9 +15,13 @@ const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 const TARBALL = `kubegate-${version}.tgz`;
 
 // The outer `npm test` exports npm_* settings and the source-resolution condition; the team's machine has neither.
-const env: NodeJS.ProcessEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_') && k !== 'NODE_OPTIONS'),
-);
+// The Node running the tests comes first on the PATH: bins (`#!/usr/bin/env node`) and scripts run under it.
+const env: NodeJS.ProcessEnv = {
+  ...Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_') && k !== 'NODE_OPTIONS'),
+  ),
+  PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
+};
 const npmFlags = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
 
 function run(cmd: string, args: string[], cwd: string, timeout = 180_000): Promise<{ code: number; out: string }> {
@@ -119,7 +123,7 @@ describe('kubegate installed from its tarball', () => {
   it('serves the adapter, named by its package name, to kubectl through the kubeconfig serve writes', async () => {
     await ok('npm', ['pack', '--loglevel=error', '--pack-destination', dir], project);
     await ok('npm', ['install', ...npmFlags, './inventory-0.1.0.tgz'], dir);
-    const fake = start('node', ['inventory/test/fake-upstream.ts'], dir, { PORT: '0' });
+    const fake = start(process.execPath, ['inventory/test/fake-upstream.ts'], dir, { PORT: '0' });
     children.push(fake.p);
     const [, upstream] = await fake.wait(/fake upstream on (http:\S+)/);
     writeFileSync(
@@ -166,7 +170,7 @@ describe('kubegate installed from its tarball', () => {
   });
 
   it('kubegate dev --config serves the TypeScript sources and reloads them when they change', async () => {
-    const fake = start('node', ['inventory/test/fake-upstream.ts'], dir, { PORT: '0' });
+    const fake = start(process.execPath, ['inventory/test/fake-upstream.ts'], dir, { PORT: '0' });
     children.push(fake.p);
     const [, upstream] = await fake.wait(/fake upstream on (http:\S+)/);
     mkdirSync(join(dir, 'dev'));
