@@ -19,7 +19,7 @@ import { Poller } from './poller.ts';
 import { WatchHub } from './watch.ts';
 import { createEncoder } from './encode.ts';
 import { PassThroughQueries } from './passthrough-queries.ts';
-import { SkipLedger } from './skips.ts';
+import { SkipLedger, type SkippedItem } from './skips.ts';
 import { createMemoryQueryCache, type QueryCache } from '../store/query-cache.ts';
 import type { CommonParts } from '../registry/base.ts';
 import { MirrorStorage, type MirrorParts } from '../registry/mirror.ts';
@@ -49,6 +49,8 @@ export interface RuntimeOptions {
   now?: () => number;
   /** The fetch under every adapter's policy; default the global one (recorded fixtures in `kubegate/testing`). */
   baseFetch?: typeof fetch;
+  /** Sees every skipped item of every resource (`kubegate/testing` reports each one). */
+  onSkip?: (adapter: string, resource: string, skip: SkippedItem) => void;
 }
 
 /** The parts of one mirrored collection (tests drive its poller directly). */
@@ -125,6 +127,7 @@ function commonParts(scope: AdapterScope, info: ResourceInfo, o: RuntimeOptions)
       resource: `${info.plural}.${info.group}`,
       log: scope.log,
       count: (kind, n) => o.metrics?.skipped(adapter, info.plural, n, kind),
+      ...(o.onSkip ? { onSkip: (x: SkippedItem) => o.onSkip?.(adapter, info.plural, x) } : {}),
       // A pass-through resource has no "last poll": its skips are those of recent fetches.
       ...(info.verbs.includes('watch') ? {} : { retainMs: 10 * 60_000 }),
     }),

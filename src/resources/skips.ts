@@ -21,6 +21,13 @@ export class SkipError extends Error {
   }
 }
 
+/** One skipped item: why, and which one when known (namespace/name as the upstream named it). */
+export interface SkippedItem {
+  kind: SkipKind;
+  reason: string;
+  item?: string;
+}
+
 /** One distinct reason, as `kubectl get adapters -o yaml` lists it. */
 export interface SkipRecord {
   /** `plural.group` of the resource the items belong to. */
@@ -50,6 +57,8 @@ export interface SkipLedgerOptions {
   log: AdapterLogger;
   /** Counts skipped items (kubegate_skipped_items_total). */
   count?: (kind: SkipKind, n: number) => void;
+  /** Sees every skipped item (the test kit reports each one). */
+  onSkip?: (skip: SkippedItem) => void;
   /** Distinct reasons kept; further ones are folded into one "other reasons" entry. Default 32. */
   maxReasons?: number;
   /**
@@ -127,6 +136,7 @@ export class SkipLedger {
     e.lastSeen = now;
     if (item !== undefined) e.example = bounded(item);
     this.o.count?.(kind, 1);
+    this.o.onSkip?.({ kind, reason: bounded(reason), ...(item !== undefined ? { item: bounded(item) } : {}) });
   }
 
   /** Records a thrown building error (a {@link SkipError}; anything else counts as a mapping error). */

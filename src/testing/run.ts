@@ -1,20 +1,14 @@
 import type { AdapterEntry } from '../config/schema.ts';
 import { prepareAdapter } from '../config/adapters.ts';
+import { KubeError } from '../k8s/errors.ts';
+import { parseListOptions } from '../k8s/params.ts';
 import type { KubeObject } from '../k8s/types.ts';
-import { parseFieldSelector } from '../k8s/fields.ts';
-import { parseLabelSelector } from '../k8s/labels.ts';
-import { buildObject } from '../resources/object.ts';
 import { createRuntime, type Runtime } from '../resources/runtime.ts';
-import { objectFilter } from '../server/list.ts';
-import type {
-  AdapterContext,
-  AdapterDefinition,
-  AdapterLogger,
-  ObjectInput,
-  PassThroughResource,
-  ResourceDefinition,
-} from '../sdk/types.ts';
+import type { SkippedItem } from '../resources/skips.ts';
+import type { AdapterDefinition, AdapterLogger, ResourceDefinition } from '../sdk/types.ts';
 import { createMemoryStore } from '../store/memory.ts';
+
+export type { SkippedItem };
 
 /** An adapter as a test runs it: the definition, its config as written in kubegate.yaml, and where it fetches. */
 export interface AdapterUnderTest {
@@ -32,10 +26,13 @@ export interface AdapterUnderTest {
   log?: AdapterLogger;
 }
 
-/** What one call returned: the objects exactly as kubegate serves them, and every item it skipped, with why. */
+/**
+ * What one call returned: the objects exactly as kubegate serves them, and every item it skipped (schema
+ * mismatch with the failing path, duplicate or missing name, `ctx.skip`) with its kind and reason.
+ */
 export interface RunResult {
   objects: KubeObject[];
-  skipped: string[];
+  skipped: SkippedItem[];
 }
 
 const quiet: AdapterLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -51,11 +48,18 @@ function pickResource(adapter: AdapterDefinition, which: string | undefined): Re
   return r;
 }
 
+/** The runtime `kubegate serve` builds, for one resource, on a memory store, collecting every skipped item. */
 async function withRuntime<T>(
   o: AdapterUnderTest,
-  resource: ResourceDefinition,
-  use: (rt: Runtime) => Promise<T>,
+  mode: ResourceDefinition['mode'],
+  use: (rt: Runtime, skipped: SkippedItem[]) => Promise<T>,
 ): Promise<T> {
+  const resource = pickResource(o.adapter, o.resource);
+  if (resource.mode !== mode)
+    throw new Error(
+      `${resource.plural} is a ${resource.mode === 'mirror' ? 'mirror' : 'pass-through'} resource: use ` +
+        (resource.mode === 'mirror' ? 'listOnce' : 'listPageOnce or getOnce'),
+    );
   const loaded = prepareAdapter(
     {
       name: o.adapter.name,
@@ -65,15 +69,16 @@ async function withRuntime<T>(
     },
     { ...o.adapter, resources: [resource] },
   );
+  const skipped: SkippedItem[] = [];
   const rt = createRuntime([loaded], {
     store: createMemoryStore(),
     log: o.log ?? quiet,
     watch: { bookmarkIntervalMs: 60_000, maxEvents: 100, maxEventAgeMs: 60_000, maxBufferedBytes: 1 << 20 },
-    errorFrame: (_code, _reason, message) => Buffer.from(message),
+    onSkip: (_adapter, _resource, s) => skipped.push(s),
     ...(o.fetch ? { baseFetch: o.fetch } : {}),
   });
   try {
-    return await use(rt);
+    return await use(rt, skipped);
   } finally {
     await rt.stop();
   }
@@ -81,7 +86,7 @@ async function withRuntime<T>(
 
 /**
  * Runs a mirror resource's `list` once, as one poll of kubegate would, and returns the objects it would serve
- * (names and labels sanitized, uid, resourceVersion and creationTimestamp set) and the items it skipped. A poll
+ * (names and labels mapped, uid, resourceVersion and creationTimestamp set) and the items it skipped. A poll
  * that fails (upstream error, thrown mapping, the delete guard) rejects with its cause.
  *
  * @example
@@ -89,25 +94,23 @@ async function withRuntime<T>(
  * expect(skipped).toEqual([]);
  * expect(objects.map((o) => o.metadata.name)).toContain('paris');
  */
-export async function listOnce(o: AdapterUnderTest): Promise<RunResult> {
-  const r = pickResource(o.adapter, o.resource);
-  if (r.mode !== 'mirror') throw new Error(`${r.plural} is a pass-through resource: use listPageOnce or getOnce`);
-  return withRuntime(o, r, async (rt) => {
+export function listOnce(o: AdapterUnderTest): Promise<RunResult> {
+  return withRuntime(o, 'mirror', async (rt, skipped) => {
     const c = rt.collections[0];
-    if (!c) throw new Error('no collection');
+    if (!c) throw new Error('no mirrored collection');
     await rt.start();
     await c.poller.ready();
-    if (c.poller.status.lastError !== undefined) throw new Error(`${r.plural}: ${c.poller.status.lastError}`);
-    return { objects: c.view.sorted().map((e) => e.obj), skipped: [...c.poller.status.skipped] };
+    if (c.poller.status.lastError !== undefined) throw new Error(`${c.info.plural}: ${c.poller.status.lastError}`);
+    return { objects: c.view.sorted().map((e) => e.obj), skipped };
   });
 }
 
-/** A page request of a pass-through resource, as kubectl would send it. */
+/** A page request of a pass-through resource, as kubectl sends it. */
 export interface PageQuery {
   /** `?limit=`; default 500 (kubectl's chunk size), capped by the resource's maxPageSize. */
   limit?: number;
-  /** The upstream cursor of the previous page (`cursor` of its result). */
-  cursor?: string;
+  /** `continue` of the previous page's result. */
+  continue?: string;
   namespace?: string;
   /** `-l`, e.g. `team=payments` */
   labelSelector?: string;
@@ -116,113 +119,54 @@ export interface PageQuery {
 }
 
 /**
- * Runs a pass-through resource's `listPage` once, as one page of `kubectl get --chunk-size` would: declared
- * selectors pushed down to the adapter, every selector re-applied to what it returned, as kubegate does.
+ * Runs one list request of a pass-through resource, as one page of `kubectl get --chunk-size` would: declared
+ * selectors pushed down, every selector re-applied, the upstream's cursor inside the `continue` token.
  *
  * @example
  * const page = await listPageOnce({ adapter, config, resource: 'charges' }, { limit: 10 });
- * const next = await listPageOnce({ adapter, config, resource: 'charges' }, { limit: 10, cursor: page.cursor });
+ * const next = await listPageOnce({ adapter, config, resource: 'charges' }, { limit: 10, continue: page.continue });
  */
-export async function listPageOnce(
+export function listPageOnce(
   o: AdapterUnderTest,
   q: PageQuery = {},
-): Promise<RunResult & { cursor: string | undefined }> {
-  const r = passThrough(o);
-  const seen = captureItems();
-  const captured: PassThroughResource = {
-    ...r,
-    listPage: async (ctx, page) => {
-      const res = await r.listPage(seen.ctx(ctx), page);
-      seen.items.push(...res.items);
-      return res;
-    },
-  };
-  return withRuntime(o, captured, async (rt) => {
-    const pc = rt.passthrough[0];
-    if (!pc) throw new Error('no collection');
-    const selectors = {
-      labelSelector: parseLabelSelector(q.labelSelector ?? ''),
-      fieldSelector: parseFieldSelector(q.fieldSelector ?? '', pc.supportedFields),
+): Promise<RunResult & { continue: string | undefined; warnings: string[] }> {
+  return withRuntime(o, 'passthrough', async (rt, skipped) => {
+    const r = rt.passthrough[0];
+    if (!r) throw new Error('no pass-through resource');
+    const query: Record<string, string> = { limit: String(q.limit ?? 500) };
+    if (q.continue) query.continue = q.continue;
+    if (q.labelSelector) query.labelSelector = q.labelSelector;
+    if (q.fieldSelector) query.fieldSelector = q.fieldSelector;
+    const page = await r.lister.list(q.namespace, parseListOptions(query, r.supportedFields));
+    return {
+      objects: page.entries.map((e) => e.obj),
+      skipped,
+      continue: page.meta.continue,
+      warnings: page.warnings ?? [],
     };
-    const res = await pc.pass.listPage({
-      namespace: q.namespace,
-      limit: q.limit ?? 500,
-      cursor: q.cursor,
-      ...selectors,
-    });
-    const filter = objectFilter(pc, q.namespace, selectors);
-    const entries = filter ? res.entries.filter(filter) : res.entries;
-    return { objects: entries.map((e) => e.obj), skipped: seen.skipped(o.adapter, r), cursor: res.cursor };
   });
 }
 
 /**
- * Runs a pass-through resource's `get` once, as `kubectl get KIND NAME` would.
+ * Runs one get of a pass-through resource, as `kubectl get KIND NAME` would; `object` is undefined when
+ * kubegate would answer 404.
  *
  * @example
  * const { object } = await getOnce({ adapter, config, resource: 'charges' }, { name: 'ch-1', namespace: 'team-a' });
  */
-export async function getOnce(
+export function getOnce(
   o: AdapterUnderTest,
   ref: { name: string; namespace?: string },
-): Promise<{ object: KubeObject | undefined; skipped: string[] }> {
-  const r = passThrough(o);
-  const seen = captureItems();
-  const captured: PassThroughResource = {
-    ...r,
-    get: async (ctx, x) => {
-      const item = await r.get(seen.ctx(ctx), x);
-      if (item) seen.items.push(item);
-      return item;
-    },
-  };
-  return withRuntime(o, captured, async (rt) => {
-    const pc = rt.passthrough[0];
-    if (!pc) throw new Error('no collection');
-    const res = await pc.pass.get(ref.namespace, ref.name);
-    return { object: res.entry?.obj, skipped: seen.skipped(o.adapter, r) };
+): Promise<{ object: KubeObject | undefined; skipped: SkippedItem[] }> {
+  return withRuntime(o, 'passthrough', async (rt, skipped) => {
+    const r = rt.passthrough[0];
+    if (!r) throw new Error('no pass-through resource');
+    try {
+      const got = await r.getter.get(ref.namespace, ref.name);
+      return { object: got.entry.obj, skipped };
+    } catch (err) {
+      if (err instanceof KubeError && err.code === 404) return { object: undefined, skipped };
+      throw err;
+    }
   });
-}
-
-function passThrough(o: AdapterUnderTest): PassThroughResource {
-  const r = pickResource(o.adapter, o.resource);
-  if (r.mode !== 'passthrough') throw new Error(`${r.plural} is a mirror resource: use listOnce`);
-  return r;
-}
-
-/**
- * What a pass-through call skipped: the reasons the adapter gave through `ctx.skip`, and the items kubegate
- * would not serve (no name, schema mismatch with the failing path), worded as kubegate words them.
- */
-function captureItems() {
-  const items: ObjectInput[] = [];
-  const reasons: string[] = [];
-  return {
-    items,
-    ctx: <C>(ctx: AdapterContext<C>): AdapterContext<C> => ({
-      ...ctx,
-      skip: (reason, item) => {
-        reasons.push(reason);
-        ctx.skip(reason, item);
-      },
-    }),
-    skipped(adapter: AdapterDefinition, r: ResourceDefinition): string[] {
-      const t = {
-        group: adapter.group,
-        version: adapter.version,
-        kind: r.kind,
-        namespaced: r.scope === 'Namespaced',
-        schema: r.schema,
-      };
-      const out = [...reasons];
-      for (const item of items) {
-        try {
-          buildObject(item, t, () => '1970-01-01T00:00:00Z');
-        } catch (err) {
-          out.push(err instanceof Error ? err.message : String(err));
-        }
-      }
-      return out;
-    },
-  };
 }

@@ -81,9 +81,9 @@ describe('listOnce', () => {
     expect(blue.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
     expect(Number(blue.metadata.resourceVersion)).toBeGreaterThan(0);
     expect(skipped).toEqual([
-      'widget tiny: negative size',
-      expect.stringMatching(/red.*status\/color/),
-      expect.stringMatching(/duplicate.*green/),
+      { kind: 'adapter', reason: 'widget tiny: negative size' },
+      { kind: 'schema', reason: 'status.color: expected string, got null', item: 'red' },
+      { kind: 'duplicate', reason: expect.stringMatching(/same name/), item: 'green' },
     ]);
   });
 
@@ -112,18 +112,19 @@ describe('pass-through', () => {
   });
   afterAll(() => pay.close());
 
-  it('listPageOnce pages with the upstream cursor; getOnce fetches one object', async () => {
+  it('listPageOnce pages with continue tokens; getOnce fetches one object', async () => {
     const o = { adapter: payments, config: { baseUrl: pay.url, apiKey: pay.apiKey }, resource: 'charges' };
     const first = await listPageOnce(o, { limit: 10 });
     expect(first.objects).toHaveLength(10);
-    expect(first.cursor).toBeTruthy();
-    const second = await listPageOnce(o, { limit: 10, cursor: first.cursor! });
+    expect(first.continue).toBeTruthy();
+    const second = await listPageOnce(o, { limit: 10, continue: first.continue! });
     const names = new Set([...first.objects, ...second.objects].map((x) => x.metadata.name));
     expect(names.size).toBe(20);
     const one = first.objects[0]!;
     const got = await getOnce(o, { name: one.metadata.name, namespace: one.metadata.namespace! });
     expect(got.object?.metadata.uid).toBe(one.metadata.uid);
     expect(got.skipped).toEqual([]);
+    expect((await getOnce(o, { name: 'no-such-charge', namespace: one.metadata.namespace! })).object).toBeUndefined();
     const ns = one.metadata.namespace!;
     const inNs = await listPageOnce(o, { limit: 30, namespace: ns });
     expect(inNs.objects.every((x) => x.metadata.namespace === ns)).toBe(true);
