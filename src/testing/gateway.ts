@@ -89,7 +89,7 @@ export async function startTestGateway(o: TestGatewayOptions): Promise<TestGatew
     config: loaded.config,
     adapters,
     tls: certs.server,
-    logger: createLogger(process.env.KUBEGATE_LOG_LEVEL ?? 'warn'),
+    logger: o.logger ?? createLogger(process.env.KUBEGATE_LOG_LEVEL ?? 'warn'),
   });
   const kubeconfig = join(dir, 'kubeconfig');
   writeKubeconfig(kubeconfig, { server: gateway.url, ca: certs.ca.cert, token, user: 'tester' });

@@ -93,7 +93,7 @@ describe('kubegate installed from its tarball', () => {
     const pkg = join(dir, 'node_modules/kubegate');
     expect(existsSync(join(pkg, 'dist/src/sdk/index.js'))).toBe(true);
     expect(existsSync(join(pkg, 'dist/src/testing/index.d.ts'))).toBe(true);
-    expect(existsSync(join(pkg, 'src/cli/scaffold/template/src/index.openapi.ts.tmpl'))).toBe(true);
+    expect(existsSync(join(pkg, 'src/cli/scaffold/template/index.openapi.ts.tmpl'))).toBe(true);
     expect(existsSync(join(pkg, 'src/cli/main.ts'))).toBe(false);
     expect(existsSync(join(pkg, 'dist/src/testing/testing.test.js'))).toBe(false);
   });

@@ -150,9 +150,9 @@ export function scaffoldAdapter(o: ScaffoldOptions): string[] {
   out.push(['.gitignore', fill('gitignore')]);
   out.push(['README.md', fill('README.md')]);
   out.push(['kubegate.yaml', fill('kubegate.yaml')]);
-  out.push(['src/index.ts', fill(`src/index.${variant}.ts`)]);
-  out.push(['test/fake-upstream.ts', fill(`test/fake-upstream.${variant}.ts`)]);
-  out.push(['test/adapter.test.ts', fill('test/adapter.test.ts')]);
+  out.push(['src/index.ts', fill(`index.${variant}.ts`)]);
+  out.push(['test/fake-upstream.ts', fill(`fake-upstream.${variant}.ts`)]);
+  out.push(['test/adapter.test.ts', fill('adapter.test.ts')]);
   if (o.openapi && openapiFile) out.push([openapiFile, readFileSync(o.openapi, 'utf8')]);
   for (const [file, text] of out) {
     const left = /\{\{[A-Z_]+\}\}/.exec(text);
