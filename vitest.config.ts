@@ -5,6 +5,10 @@ import { defineConfig } from 'vitest/config';
 // their tests import, as a team's would) are the sources here, the built dist/ only in an installed package.
 const source = (entry: string) => fileURLToPath(new URL(`./src/${entry}/index.ts`, import.meta.url));
 
+// The packed-package test installs kubegate and an adapter project with npm and builds them: heavy enough to
+// slow the timing-sensitive end-to-end tests beside it, so it runs on its own, after everything else.
+const PACKAGE_TEST = 'test/e2e/adapter-kit.test.ts';
+
 export default defineConfig({
   resolve: {
     alias: [
@@ -13,8 +17,17 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['src/**/*.test.ts', 'adapters/**/*.test.ts', 'examples/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['test/bench/**', 'node_modules/**'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'kubegate',
+          include: ['src/**/*.test.ts', 'adapters/**/*.test.ts', 'examples/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['test/bench/**', 'node_modules/**', PACKAGE_TEST],
+        },
+      },
+      { extends: true, test: { name: 'package', include: [PACKAGE_TEST], sequence: { groupOrder: 1 } } },
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // End-to-end tests start gateways on fixed ports and real kubectl processes; two cores are the budget.

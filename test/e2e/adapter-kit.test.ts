@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,10 +84,11 @@ beforeAll(async () => {
   await ok('npm', ['install', ...npmFlags], project);
 }, 300_000);
 
+// Two installed projects are many files: removing them takes a while on a busy machine.
 afterAll(async () => {
   await Promise.all(children.map(stop));
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 180_000);
 
 describe('kubegate installed from its tarball', () => {
   it('ships the build, the templates and no sources or tests', () => {
