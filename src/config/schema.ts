@@ -93,6 +93,15 @@ export const ConfigSchema = Type.Object(
                   ),
                 ),
                 sentinelName: Type.Optional(Type.String({ description: 'Redis Sentinel: the master group name' })),
+                cluster: Type.Optional(
+                  Type.Array(
+                    Type.Object({ host: Type.String(), port: Type.Integer() }, { additionalProperties: false }),
+                    {
+                      minItems: 1,
+                      description: 'Redis Cluster: seed nodes (url and sentinels are then ignored)',
+                    },
+                  ),
+                ),
               },
               { additionalProperties: false },
             ),

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { UserInfo } from '../auth/types.ts';
@@ -8,7 +7,7 @@ import { parseDuration } from '../sdk/duration.ts';
 import { guardQueryCache, type GuardedQueryCache } from '../store/guarded-query-cache.ts';
 import { DEFAULT_QUERY_CACHE_LIMITS, createMemoryQueryCache, type QueryCacheLimits } from '../store/query-cache.ts';
 import { createRedisQueryCache } from '../store/redis-query-cache.ts';
-import { redisConnection, type RedisConnection } from '../store/redis-connection.ts';
+import { redisConnection, type RedisClient, type RedisConnection } from '../store/redis-connection.ts';
 import { DEFAULT_UPSTREAM_BUDGET, createUpstreamBudget } from './upstream-budget.ts';
 
 /** How long the query cache may be unreachable before readiness reports it (as for the shared store). */
@@ -47,7 +46,7 @@ export function createPassThroughServing(
     warn: (msg: string, extra?: Record<string, unknown>) => logger.warn(extra ?? {}, msg),
     info: (msg: string, extra?: Record<string, unknown>) => logger.info(extra ?? {}, msg),
   };
-  let client: Redis | undefined;
+  let client: RedisClient | undefined;
   let cache: GuardedQueryCache;
   if ((config.store?.type ?? 'memory') === 'memory') {
     cache = guardQueryCache(createMemoryQueryCache(limits), log);

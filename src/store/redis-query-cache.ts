@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 import {
   DEFAULT_QUERY_CACHE_LIMITS,
   checkQueryCacheLimits,
@@ -66,7 +66,7 @@ return { redis.call('ZCARD', KEYS[1]), tonumber(redis.call('HGET', KEYS[2], '#to
  * const cache = createRedisQueryCache(new Redis(), 'kubegate:', { maxEntries: 10_000, maxBytes: 32 << 20 });
  */
 export function createRedisQueryCache(
-  redis: Redis,
+  redis: RedisClient,
   prefix = 'kubegate:',
   limits: QueryCacheLimits = DEFAULT_QUERY_CACHE_LIMITS,
 ): QueryCache {

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { duplicateRedis, type RedisClient } from './redis-connection.ts';
 import type {
   CollectionSnapshot,
   EventType,
@@ -18,7 +19,7 @@ export interface RedisStoreOptions {
   /** Extra ioredis options (Sentinel: `sentinels` + `name`; TLS; password). */
   redis?: RedisOptions;
   /** Makes the client from the store's options (default: `new Redis(url, options)`); overrides url. */
-  connect?: (options: RedisOptions) => Redis;
+  connect?: (options: RedisOptions) => RedisClient;
   /** Prefix of every key, e.g. `kubegate:` (several installations can share a Redis). */
   keyPrefix?: string;
   /** Events kept per collection stream (approximate, trimmed with MAXLEN ~); match watch.maxEvents. */
@@ -54,7 +55,7 @@ export function createRedisStore(o: RedisStoreOptions = {}): Store & { downSince
     lazyConnect: false,
     ...o.redis,
   };
-  const client = o.connect ? o.connect(options) : o.url ? new Redis(o.url, options) : new Redis(options);
+  const client: RedisClient = o.connect ? o.connect(options) : o.url ? new Redis(o.url, options) : new Redis(options);
   let downAt: number | undefined;
   client.on('ready', () => (downAt = undefined));
   const markDown = () => (downAt ??= Date.now());
@@ -124,7 +125,7 @@ export function createRedisStore(o: RedisStoreOptions = {}): Store & { downSince
     },
     subscribe(collection, afterRv, handlers: SubscribeHandlers): Subscription {
       const k = keys(collection);
-      const reader = client.duplicate({ maxRetriesPerRequest: null });
+      const reader = duplicateRedis(client, { ...options, maxRetriesPerRequest: null });
       reader.on('error', () => undefined);
       // An object, not a `let`: it changes while the loop awaits (and the linter cannot see that).
       const state = { closed: false };
