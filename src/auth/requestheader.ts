@@ -101,7 +101,8 @@ export function readRequestHeaderUser(req: AuthenticationRequest, names: Request
     const lower = h.toLowerCase();
     for (const [, v] of headerEntries(req, (n) => n === lower)) if (v.length > 0) groups.push(v);
   }
-  const extra: Record<string, string[]> = {};
+  // No prototype: an extra key may be any header suffix, `__proto__` included.
+  const extra = Object.create(null) as Record<string, string[]>;
   for (const prefix of names.extraHeaderPrefixes) {
     const p = prefix.toLowerCase();
     for (const [header, v] of headerEntries(req, (n) => n.startsWith(p))) {
