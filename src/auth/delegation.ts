@@ -51,7 +51,7 @@ export interface DelegatedAuth {
 
 /**
  * Authentication and authorization delegated to the kube-apiserver, as an aggregated API server does
- * (WIRE.md §8, §9; k8s.io/apiserver DelegatingAuthenticationOptions/DelegatingAuthorizationOptions):
+ * (docs/kubernetes-wire.md, "Authentication" and "Authorization"; k8s.io/apiserver DelegatingAuthenticationOptions/DelegatingAuthorizationOptions):
  * front-proxy headers trusted per the `extension-apiserver-authentication` configmap (followed by list+watch,
  * so CA rotation needs no restart), client certificates against its `client-ca-file`, bearer tokens by
  * TokenReview, and every request authorized by SubjectAccessReview. Needs the `system:auth-delegator`

@@ -126,7 +126,7 @@ export interface RequestHeaderAuthenticatorOptions {
 }
 
 /**
- * Front-proxy authentication (WIRE.md §8): trusts the `X-Remote-*` headers (names from the configmap) only
+ * Front-proxy authentication (docs/kubernetes-wire.md, "Authentication"): trusts the `X-Remote-*` headers (names from the configmap) only
  * when the TLS client certificate chains to the request-header CA, allows clientAuth, and its CN is in the
  * allowed names (empty list: any). Otherwise the headers are ignored — the request may still authenticate by
  * client certificate or token — and, in every case, removed from the request.

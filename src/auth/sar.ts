@@ -100,7 +100,7 @@ export interface SubjectAccessReviewAuthorizer extends Authorizer {
 }
 
 /**
- * Authorization by SubjectAccessReview, as an extension apiserver's delegating authorizer does (WIRE.md §9):
+ * Authorization by SubjectAccessReview, as an extension apiserver's delegating authorizer does (docs/kubernetes-wire.md, "Authorization"):
  * `system:masters` and the health paths are allowed without asking; otherwise one review per distinct
  * user + attributes (cache key: SHA-256 of both, canonical JSON), allows and denies cached 10 s each, concurrent
  * identical reviews shared. A review that fails or times out rejects — the gate answers 503, failing closed —

@@ -64,7 +64,7 @@ export function kubeTokenReviewer(client: KubeClient, timeoutMs = 10_000): Token
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
- * Bearer-token authentication by TokenReview (WIRE.md §8). Answers are cached for 10 s under an HMAC-SHA-256 of
+ * Bearer-token authentication by TokenReview (docs/kubernetes-wire.md, "Authentication"). Answers are cached for 10 s under an HMAC-SHA-256 of
  * the token (with a key made per process, so the cache holds nothing a token can be recovered or matched
  * from); concurrent requests with one token share one review. A refused token → throws (401), and the refusal
  * is cached too, as the kube-apiserver does; a review that fails (timeout, 5xx) → throws and is not cached.

@@ -19,7 +19,7 @@ export interface X509AuthenticatorOptions {
 }
 
 /**
- * Client-certificate authentication against the configmap's `client-ca-file` (WIRE.md §8): the certificate's
+ * Client-certificate authentication against the configmap's `client-ca-file` (docs/kubernetes-wire.md, "Authentication"): the certificate's
  * CN is the user, its O entries are the groups, as in the kube-apiserver (x509.CommonNameUserConversion).
  * No certificate, or no client CA configured → null. A certificate that does not verify → throws
  * (`x509: certificate signed by unknown authority`, expired, wrong key usage), which the gate turns into 401.

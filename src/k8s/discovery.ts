@@ -137,7 +137,7 @@ export function buildDiscoveryDocuments(gvs: readonly GroupVersionInfo[]): Disco
 
 /**
  * Which `/apis` document an Accept header asks for: the first acceptable entry by q then order wins
- * (WIRE.md §1): aggregated v2 / v2beta1 when asked for by `g=apidiscovery.k8s.io`, the legacy APIGroupList for
+ * (docs/kubernetes-wire.md, "Discovery"): aggregated v2 / v2beta1 when asked for by `g=apidiscovery.k8s.io`, the legacy APIGroupList for
  * plain JSON or wildcards, null (406) when nothing fits.
  */
 export function negotiateDiscovery(accept: string | undefined): 'v2' | 'v2beta1' | 'legacy' | null {

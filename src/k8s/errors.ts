@@ -2,7 +2,7 @@ import { maskSecrets } from '../observability/mask.ts';
 
 /**
  * Kubernetes Status errors. Every error kubegate answers with is a {@link KubeError}; {@link toStatus}
- * turns anything thrown into the `Status` object the Kubernetes wire expects (WIRE.md §7).
+ * turns anything thrown into the `Status` object the Kubernetes wire expects (docs/kubernetes-wire.md, "Errors").
  */
 
 export interface StatusDetails {

@@ -57,7 +57,7 @@ const cache = new Map<string, Negotiated>();
 const JSON_RESULT: Negotiated = { kind: 'json' };
 
 /**
- * Picks the response encoding from an Accept header (WIRE.md §12): the highest-q entry kubegate serves,
+ * Picks the response encoding from an Accept header (docs/kubernetes-wire.md, "Content negotiation"): the highest-q entry kubegate serves,
  * ties broken by order; absent or `*\/*` → JSON; 406 only when nothing fits. Results are memoised: clients
  * send the same few headers over and over.
  *

@@ -3,7 +3,7 @@ import type { GroupVersionInfo, ResourceInfo } from './types.ts';
 
 /**
  * OpenAPI v2 and v3 documents generated from the resources' schemas, so `kubectl explain` works and the
- * aggregator can merge kubegate's spec (WIRE.md §3). kubectl explain (v3) needs, per group-version document,
+ * aggregator can merge kubegate's spec (docs/kubernetes-wire.md, "OpenAPI"). kubectl explain (v3) needs, per group-version document,
  * a `components.schemas` entry whose `x-kubernetes-group-version-kind` (an array) holds the GVK, and a path
  * whose operation carries `x-kubernetes-group-version-kind` as an object.
  */

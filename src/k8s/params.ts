@@ -1,5 +1,5 @@
 /**
- * Query parameters of list, get and watch requests (WIRE.md §5, §6, §11b), parsed and validated in the
+ * Query parameters of list, get and watch requests (docs/kubernetes-wire.md, "Lists" and "Watch"), parsed and validated in the
  * order the apiserver does it: decoding errors (400), then ValidateListOptions (422), then the storage
  * checks on resourceVersion and continue (400). Texts are upstream's where upstream has one.
  */

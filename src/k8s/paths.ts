@@ -52,7 +52,7 @@ function safeDecode(s: string): string {
   }
 }
 
-/** Verb of a request, as RBAC sees it (WIRE.md §9). */
+/** Verb of a request, as RBAC sees it (docs/kubernetes-wire.md, "Authorization"). */
 export function requestVerb(method: string, hasName: boolean, watch: boolean): string {
   switch (method) {
     case 'GET':

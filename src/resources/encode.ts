@@ -31,7 +31,7 @@ function listMetaJson(m: ListMeta): string {
 
 /**
  * Per-resource encoder. Objects are encoded once per version (ObjectEntry keeps the JSON and the Table cells)
- * and lists are spliced from that text — never a JSON.stringify of a whole list (DESIGN.md "Performance design").
+ * and lists are spliced from that text — never a JSON.stringify of a whole list (docs/architecture.md, "Performance").
  */
 export function createEncoder(info: ResourceInfo): Encoder {
   const apiVersion = `${info.group}/${info.version}`;

@@ -2,7 +2,7 @@ import { createHash, hash } from 'node:crypto';
 import { labelsFromTags } from '../sdk/labels.ts';
 
 /**
- * Object identity and sanitizing, deterministic across replicas and restarts (DESIGN.md "Objects and versions").
+ * Object identity and sanitizing, deterministic across replicas and restarts (docs/architecture.md, "Objects and versions").
  */
 
 // RFC 4122 namespace for kubegate object uids (a fixed random UUID; changing it changes every uid).

@@ -34,7 +34,7 @@ export interface ViewListener {
 
 /**
  * The local view of one collection: current objects, recent snapshots and a bounded event log. Everything
- * kubegate serves for mirrored resources comes from here, synchronously (DESIGN.md "Performance design").
+ * kubegate serves for mirrored resources comes from here, synchronously (docs/architecture.md, "Performance").
  */
 export class CollectionView {
   rv = 0;

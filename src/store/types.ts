@@ -1,7 +1,7 @@
 /**
  * The Store: where a collection's resourceVersion counter, snapshot and event stream live.
  * `memory` keeps them in this process; `redis` shares them between replicas. Replicas never serve from the
- * Store directly: each keeps a local view fed by {@link Store.subscribe} (DESIGN.md "Store and high availability").
+ * Store directly: each keeps a local view fed by {@link Store.subscribe} (docs/architecture.md, "High availability").
  */
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
