@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createReviewCache, type ReviewCache, type ReviewCacheStats } from './cache.ts';
 import type { KubeClient } from './kube-client.ts';
 import type { Authenticator, UserInfo } from './types.ts';
+import { KubegateError } from '../errors.ts';
 
 export const TOKEN_REVIEW_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';
 
@@ -17,9 +18,9 @@ export interface TokenReviewStatus {
 export type TokenReviewer = (token: string, audiences: string[] | undefined) => Promise<TokenReviewStatus>;
 
 /** Why a bearer token was refused; the gate answers 401. */
-export class TokenReviewError extends Error {
+export class TokenReviewError extends KubegateError {
   override name = 'TokenReviewError';
-  readonly code = 'KUBEGATE_TOKEN_REVIEW';
+  override readonly code: string = 'KUBEGATE_TOKEN_REVIEW';
 }
 
 export interface TokenReviewOptions {

@@ -1,14 +1,15 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import { createChainVerifier, peerSubjectOf, type ChainVerifier } from './certs.ts';
 import type { Authenticator, UserInfo } from './types.ts';
+import { KubegateError } from '../errors.ts';
 
 /** The extra key the kube-apiserver records a client certificate's fingerprint under. */
 export const CREDENTIAL_ID_KEY = 'authentication.kubernetes.io/credential-id';
 
 /** A certificate verification failure; the gate answers it with 401. */
-export class ClientCertificateError extends Error {
+export class ClientCertificateError extends KubegateError {
   override name = 'ClientCertificateError';
-  readonly code = 'KUBEGATE_CLIENT_CERTIFICATE';
+  override readonly code: string = 'KUBEGATE_CLIENT_CERTIFICATE';
 }
 
 export interface X509AuthenticatorOptions {

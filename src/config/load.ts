@@ -4,10 +4,12 @@ import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value'
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigSchema, type KubegateConfig } from './schema.ts';
 import '../sdk/formats.ts';
+import { KubegateError } from '../errors.ts';
 
 /** A config problem, worded to name the field (and line) so a person can fix it. */
-export class ConfigError extends Error {
+export class ConfigError extends KubegateError {
   override name = 'ConfigError';
+  override readonly code: string = 'KUBEGATE_CONFIG';
 }
 
 /** `/adapters/0/config/baseUrl` → `adapters[0].config.baseUrl`. */

@@ -1,10 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { KubegateError } from '../errors.ts';
 
 /** Why an adapter's `module:` cannot be loaded; the message is one line for the config error. */
-export class ModuleResolutionError extends Error {
+export class ModuleResolutionError extends KubegateError {
   override name = 'ModuleResolutionError';
+  override readonly code: string = 'KUBEGATE_MODULE_RESOLUTION';
 }
 
 const TS = /\.(ts|mts|cts)$/;

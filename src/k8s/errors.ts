@@ -1,3 +1,4 @@
+import { KubegateError } from '../errors.ts';
 import { maskSecrets } from '../observability/mask.ts';
 
 /**
@@ -25,11 +26,14 @@ export interface Status {
   code: number;
 }
 
-/** Base of every coded error; `reason` and `code` are the Status fields. */
-export class KubeError extends Error {
+/**
+ * An error answered to the client as a Status: `code` is the Status code (the HTTP status) and `reason` the
+ * Status reason, both stable per kind of error. Made by the helpers below.
+ */
+export class KubeError extends KubegateError {
   override name = 'KubeError';
+  override readonly code: number;
   readonly reason: string;
-  readonly code: number;
   readonly details: StatusDetails | undefined;
   /** Warning header values to send with the Status (e.g. why an object the upstream has is not served). */
   warnings: string[] | undefined;

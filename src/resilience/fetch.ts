@@ -16,6 +16,7 @@ import type { UpstreamFetch } from '../sdk/types.ts';
 import { Readable } from 'node:stream';
 import { createTokenBucket } from './token-bucket.ts';
 import { createLane, fromWebWithIdle, LaneRejectedError, limitStream, StreamLimitError } from './stream.ts';
+import { KubegateError } from '../errors.ts';
 
 /** Every knob of an adapter's upstream policy (config: `adapters[].resilience`). */
 export interface ResilienceOptions {
@@ -89,9 +90,9 @@ export type UpstreamErrorCode =
  * duration ("upstream answered 500", "upstream did not answer within 10s"): never the upstream's body, the
  * URL or a header, so it can be shown to clients and logged as it is.
  */
-export class UpstreamError extends Error {
+export class UpstreamError extends KubegateError {
   override name = 'UpstreamError';
-  readonly code: UpstreamErrorCode;
+  override readonly code: UpstreamErrorCode;
   readonly status: number | undefined;
   readonly retryAfterMs: number | undefined;
   constructor(message: string, status?: number, retryAfterMs?: number, code?: UpstreamErrorCode) {

@@ -1,6 +1,7 @@
 import { KubeError } from '../k8s/errors.ts';
 import { maskSecrets } from '../observability/mask.ts';
 import { UpstreamError } from './fetch.ts';
+import { KubegateError } from '../errors.ts';
 
 /**
  * An error whose message an adapter wrote for people to read: kubegate shows it in Status messages,
@@ -10,9 +11,9 @@ import { UpstreamError } from './fetch.ts';
  * @example
  * throw new AdapterError('the upstream rejected the customer filter', { status: 400 });
  */
-export class AdapterError extends Error {
+export class AdapterError extends KubegateError {
   override name = 'AdapterError';
-  readonly code = 'KUBEGATE_ADAPTER_ERROR';
+  override readonly code: string = 'KUBEGATE_ADAPTER_ERROR';
   readonly status: number | undefined;
   constructor(message: string, o: { status?: number; cause?: unknown } = {}) {
     super(message, o.cause === undefined ? undefined : { cause: o.cause });
@@ -21,8 +22,9 @@ export class AdapterError extends Error {
 }
 
 /** An error of kubegate's own making whose message is safe to show (it quotes nothing from an upstream). */
-export class OwnError extends Error {
+export class OwnError extends KubegateError {
   override name = 'OwnError';
+  override readonly code: string = 'KUBEGATE_OWN_ERROR';
 }
 
 const MAX_REASON = 200;

@@ -1,8 +1,10 @@
 import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
+import { KubegateError } from '../errors.ts';
 
 /** Why a lane refused a call: the caller's own share is taken (`user`) or the lane and its queue are (`full`). */
-export class LaneRejectedError extends Error {
+export class LaneRejectedError extends KubegateError {
   override name = 'LaneRejectedError';
+  override readonly code: string = 'KUBEGATE_LANE_REJECTED';
   readonly why: 'user' | 'full' | 'timeout';
   constructor(why: 'user' | 'full' | 'timeout', message: string) {
     super(message);
@@ -91,8 +93,9 @@ export function createLane(max: number, perUser: number, maxQueued: number): Lan
 }
 
 /** A body cut short by a limit; `status` is the HTTP status the limit stands for. */
-export class StreamLimitError extends Error {
+export class StreamLimitError extends KubegateError {
   override name = 'StreamLimitError';
+  override readonly code: string = 'KUBEGATE_STREAM_LIMIT';
   readonly status: number;
   constructor(status: number, message: string) {
     super(message);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { KubeError, toStatus } from '../k8s/errors.ts';
 import type { TSchema } from '@sinclair/typebox';
 import type { LoadedAdapter } from '../config/adapters.ts';
 import type { GroupVersionInfo, ResourceInfo } from '../k8s/types.ts';
@@ -80,8 +81,7 @@ export interface Runtime {
 
 /** The watch ERROR frame: a Status object, whatever the watcher's format. */
 export function statusErrorFrame(code: number, reason: string, message: string): Buffer {
-  const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
-  return Buffer.from(`{"type":"ERROR","object":${JSON.stringify(status)}}\n`);
+  return Buffer.from(`{"type":"ERROR","object":${JSON.stringify(toStatus(new KubeError(code, reason, message)))}}\n`);
 }
 
 function jsonSchema(s: TSchema | undefined): object | undefined {

@@ -1,5 +1,6 @@
 import type { AdapterLogger } from '../sdk/types.ts';
 import { rfc3339 } from './object.ts';
+import { KubegateError } from '../errors.ts';
 
 /**
  * Why an upstream item was not served. `kind` is a small fixed set (a metric label); `reason` is the text
@@ -8,8 +9,9 @@ import { rfc3339 } from './object.ts';
 export type SkipKind = 'schema' | 'duplicate' | 'name' | 'namespace' | 'mapping' | 'adapter';
 
 /** Thrown by object building for an item that cannot be served; `item` names it (sanitized, bounded). */
-export class SkipError extends Error {
+export class SkipError extends KubegateError {
   override name = 'SkipError';
+  override readonly code: string = 'KUBEGATE_SKIPPED_ITEM';
   readonly kind: SkipKind;
   readonly reason: string;
   readonly item: string | undefined;

@@ -1,6 +1,7 @@
 import type { TObject } from '@sinclair/typebox';
 import type { AdapterDefinition, MirrorResource, PassThroughResource, ResourceDefinition } from './types.ts';
 import { parseDuration } from './duration.ts';
+import { KubegateError } from '../errors.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -8,8 +9,9 @@ const KIND = /^[A-Z][A-Za-z0-9]{0,62}$/;
 const VERSION = /^v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?$/;
 
 /** Thrown when an adapter or resource definition is invalid; the message names the option. */
-export class DefinitionError extends Error {
+export class DefinitionError extends KubegateError {
   override name = 'DefinitionError';
+  override readonly code: string = 'KUBEGATE_DEFINITION';
 }
 
 function fail(where: string, msg: string): never {

@@ -1,3 +1,4 @@
+import { KubegateError } from '../errors.ts';
 /**
  * The Store: where a collection's resourceVersion counter, snapshot and event stream live.
  * `memory` keeps them in this process; `redis` shares them between replicas. Replicas never serve from the
@@ -75,6 +76,7 @@ export interface Store {
 }
 
 /** The lease was taken over by another replica: this writer must stop. */
-export class FencedError extends Error {
+export class FencedError extends KubegateError {
   override name = 'FencedError';
+  override readonly code: string = 'KUBEGATE_FENCED';
 }
