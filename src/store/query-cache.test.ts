@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { guardQueryCache } from './guarded-query-cache.ts';
 import { createMemoryQueryCache, type QueryCache, type QueryCacheLimits } from './query-cache.ts';
 import { createRedisQueryCache } from './redis-query-cache.ts';
@@ -8,6 +8,12 @@ import { createRedisQueryCache } from './redis-query-cache.ts';
 const PREFIX = `kgtest:qc:${process.pid}:${Date.now()}:`;
 const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: false });
 let n = 0;
+
+// The cache refuses work while its connection is not ready (callers then go to the upstream): wait for it, as a
+// loaded machine may take longer to connect than the first test takes to start.
+beforeAll(async () => {
+  if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+});
 
 afterAll(async () => {
   const keys = await redis.keys(`${PREFIX}*`);
