@@ -33,6 +33,8 @@ export interface DelegatedAuthOptions {
   now?: () => number;
   /** Informer retry backoff (tests). */
   initialBackoffMs?: number;
+  /** Told why a request's front-proxy headers were not trusted (never carries secrets). */
+  onUntrusted?: (reason: string) => void;
 }
 
 export interface DelegatedAuth {
@@ -80,7 +82,10 @@ export function createDelegatedAuth(o: DelegatedAuthOptions = {}): DelegatedAuth
   });
   const clock = o.now ? { now: o.now } : {};
   const authenticators: Authenticator[] = [
-    createRequestHeaderAuthenticator(() => informer.current().requestHeader, clock),
+    createRequestHeaderAuthenticator(() => informer.current().requestHeader, {
+      ...clock,
+      ...(o.onUntrusted ? { onUntrusted: o.onUntrusted } : {}),
+    }),
     createX509Authenticator(() => informer.current().clientCA, clock),
   ];
   const tr = o.tokenReview === false ? undefined : (o.tokenReview ?? {});

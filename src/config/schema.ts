@@ -47,6 +47,27 @@ export const ConfigSchema = Type.Object(
             ),
           ),
           shutdownGrace: Type.Optional(Duration),
+          timeouts: Type.Optional(
+            Type.Object(
+              {
+                handshake: Type.Optional(Duration),
+                headers: Type.Optional(Duration),
+                request: Type.Optional(Duration),
+                idle: Type.Optional(Duration),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          http2: Type.Optional(
+            Type.Object(
+              {
+                maxConcurrentStreams: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+                initialWindowSize: Type.Optional(Type.Integer({ minimum: 1024, maximum: 2 ** 31 - 1 })),
+                maxSessionMemory: Type.Optional(Type.Integer({ minimum: 1 << 20 })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -117,6 +138,9 @@ export const ConfigSchema = Type.Object(
           maxEvents: Type.Optional(Type.Integer({ minimum: 1 })),
           maxEventAge: Type.Optional(Duration),
           maxBufferedBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+          sessionBufferedBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+          maxPerUser: Type.Optional(Type.Integer({ minimum: 1 })),
+          maxTotal: Type.Optional(Type.Integer({ minimum: 1 })),
         },
         { additionalProperties: false },
       ),

@@ -129,6 +129,30 @@ export const timeout = (message: string, causeReason?: string): KubeError =>
 
 export const internal = (message: string): KubeError => new KubeError(500, 'InternalError', message);
 
+/** The Status reason for an HTTP error code that arises outside kubegate's handlers (the HTTP layer). */
+export function reasonForCode(code: number): string {
+  switch (code) {
+    case 401:
+      return 'Unauthorized';
+    case 404:
+      return 'NotFound';
+    case 405:
+      return 'MethodNotAllowed';
+    case 406:
+      return 'NotAcceptable';
+    case 408:
+      return 'Timeout';
+    case 413:
+      return 'RequestEntityTooLarge';
+    case 415:
+      return 'UnsupportedMediaType';
+    case 429:
+      return 'TooManyRequests';
+    default:
+      return 'BadRequest';
+  }
+}
+
 /**
  * Turns anything thrown into a Status. Unknown errors become 500 without leaking their text; declared secrets
  * are masked in every message.

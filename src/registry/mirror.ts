@@ -200,7 +200,8 @@ export class MirrorStorage extends StorageBase implements ServedResource {
     const filter = objectFilter(field, namespace, o);
     const formatKey = format.kind === 'table' ? `table/${format.version}/${o.includeObject}` : 'json';
     const encode = this.frameEncoder(format, o.includeObject, formatKey);
-    const timeoutMs = o.timeoutSeconds !== undefined ? o.timeoutSeconds * 1000 : defaultTimeoutMs();
+    // timeoutSeconds=0 asks for the default, as on the kube-apiserver (not for a watch that ends at once).
+    const timeoutMs = o.timeoutSeconds ? o.timeoutSeconds * 1000 : defaultTimeoutMs();
     return {
       ...(warnings ? { warnings } : {}),
       start: (sink) =>

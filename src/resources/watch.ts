@@ -15,6 +15,13 @@ export interface WatchSink {
    * receives the initial state at the pace the client reads it instead of all at once.
    */
   writeThen?(chunk: Buffer, written: () => void): boolean;
+  /**
+   * Drops the stream at once, its queued bytes with it (a client that does not read would never see a final
+   * ERROR frame queued behind them). Without it, a cut watcher gets an ERROR frame and an end.
+   */
+  destroy?(): void;
+  /** Whether this watcher must be cut to protect the other streams of its connection. */
+  congested?(): boolean;
 }
 
 /** Bytes of initial events one watcher writes per round (see pump): few watchers starting per second, or many. */
@@ -265,8 +272,14 @@ export class WatchHub {
     const { sink } = w.o;
     if (written && sink.writeThen) sink.writeThen(frame, written);
     else sink.write(frame);
-    if (w.o.sink.buffered() > this.o.maxBufferedBytes) {
-      this.cut(w, 410, 'Expired', 'the watch could not keep up with events (client too slow); relist to continue');
+    if (sink.buffered() > this.o.maxBufferedBytes || sink.congested?.()) {
+      if (sink.destroy) {
+        // Freed now, not when the client eventually disconnects.
+        this.remove(w);
+        sink.destroy();
+      } else {
+        this.cut(w, 410, 'Expired', 'the watch could not keep up with events (client too slow); relist to continue');
+      }
       return false;
     }
     return true;

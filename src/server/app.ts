@@ -14,7 +14,12 @@ import { createAuthenticate, createGate, nonResourceGate } from './gate.ts';
 import { healthRoutes, type HealthCheck } from './health.ts';
 import { createHttpServer, type KubegateApp } from './http.ts';
 import { resourceRoutes } from './resources.ts';
-import { installStatusHandlers } from './status.ts';
+import { installStatusHandlers, isOpen } from './status.ts';
+import { createFailureLog } from '../auth/failures.ts';
+import { registerBodyPolicy } from './body.ts';
+import { createEdge } from './edge.ts';
+import type { ServerLimits } from './limits.ts';
+import { createWatchAdmission, DEFAULT_WATCH_LIMITS, type WatchLimits } from './watch-limits.ts';
 
 export type { KubegateApp } from './http.ts';
 
@@ -35,6 +40,12 @@ export interface AppOptions {
   tlsRequestCert?: boolean;
   /** Per-user request rate limit (429 with Retry-After over it). */
   rateLimiter?: UserRateLimiter;
+  /** Watches per user and in total, and each HTTP/2 connection's watch budget (defaults: `DEFAULT_WATCH_LIMITS`). */
+  watchLimits?: Partial<WatchLimits>;
+  /** Timeouts and HTTP/2 settings (defaults: `DEFAULT_LIMITS`). */
+  limits?: Partial<ServerLimits>;
+  /** Receives front-proxy authentication's "headers not trusted because" reasons (wired to the failure log). */
+  untrusted?: { reason?: (why: string) => void };
   /** More readiness checks (`/readyz`). */
   readyChecks?: HealthCheck[];
   now?: () => number;
@@ -69,17 +80,17 @@ function readinessChecks(o: AppOptions): HealthCheck[] {
  * metrics, core, discovery, OpenAPI, resources); see docs/architecture.md, "Parts".
  */
 export function buildApp(o: AppOptions): KubegateApp {
-  const app = createHttpServer(o);
+  // Authentication failures are reported through the app's logger, made with the app; requests come later.
+  const failures = createFailureLog((msg, extra) => app.log.warn(extra, msg));
+  if (o.untrusted) o.untrusted.reason = (why) => failures.record('front-proxy headers not trusted', why);
+  const authenticate = createAuthenticate(o.authenticators, o.anonymous ?? false, failures);
+  const app = createHttpServer({ ...o, edge: createEdge({ authenticate, isOpen }) });
   const { runtime, metrics } = o;
   const discovery = buildDiscoveryDocuments(runtime.groupVersions);
-  const authenticate = createAuthenticate(o.authenticators, o.anonymous ?? false);
   const gate = createGate(authenticate, o.authorizer, o.rateLimiter);
   const nonResource = nonResourceGate(gate);
 
-  // Bodies are left unread, whatever their type: only the proxy subresource reads one, streaming it upstream
-  // after authorization; write attempts reach the handler for a proper 405 Status rather than a parser error.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+  registerBodyPolicy(app);
   installStatusHandlers(app, { authenticate, metrics });
   // Authenticators call req.peerCertificate() (a method: it reads the request it is called on).
   if (o.tlsRequestCert)
@@ -97,6 +108,7 @@ export function buildApp(o: AppOptions): KubegateApp {
     gate,
     discoveryFor: (g, v) => discovery.resourceLists.get(`${g}/${v}`)?.body,
     metrics,
+    watches: createWatchAdmission({ ...DEFAULT_WATCH_LIMITS, ...o.watchLimits }),
   });
   return app;
 }

@@ -41,7 +41,12 @@ export function watchServingCertificate(
     watch(d, () => {
       clearTimeout(timer);
       timer = setTimeout(reload, 200);
-    }).on('error', () => undefined),
+    }).on('error', (err) =>
+      log.warn('serving certificate: watching its directory failed; renewals are no longer picked up', {
+        dir: d,
+        err: err.message,
+      }),
+    ),
   );
   return () => {
     clearTimeout(timer);

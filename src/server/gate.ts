@@ -1,5 +1,7 @@
 import { forbidden, serviceUnavailable, unauthorized } from '../k8s/errors.ts';
-import type { Authenticator, Authorizer, RequestAttributes, UserInfo } from '../auth/types.ts';
+import type { AuthenticationRequest, Authenticator, Authorizer, RequestAttributes, UserInfo } from '../auth/types.ts';
+import type { FailureLog } from '../auth/failures.ts';
+import { edgeUser } from './edge.ts';
 import { forbiddenMessage, withAuthenticatedGroup } from '../auth/types.ts';
 import { enforceUserRate, type UserRateLimiter } from '../auth/ratelimit.ts';
 import type { KubegateRequest } from './http.ts';
@@ -24,22 +26,35 @@ export function nonResourceGate(gate: Gate): NonResourceGate {
 
 export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 
-/** Authentication: the first authenticator that recognises credentials wins. */
-export function createAuthenticate(authenticators: Authenticator[], anonymous: boolean) {
-  return async (req: KubegateRequest): Promise<UserInfo> => {
+/**
+ * Authentication: the first authenticator that recognises credentials wins. Failures are answered with a bare
+ * 401 (the client learns nothing), and their cause goes to `failures` (rate-limited, never the credential).
+ */
+export function createAuthenticate(authenticators: Authenticator[], anonymous: boolean, failures?: FailureLog) {
+  return async (req: AuthenticationRequest): Promise<UserInfo> => {
     for (const a of authenticators) {
       let u: UserInfo | null;
       try {
         u = await a.authenticate(req);
-      } catch {
+      } catch (err) {
         // A credential that fails verification is a 401, never a fall-through to anonymous.
+        failures?.record('authentication failed', err instanceof Error ? err.message : 'credential rejected');
         throw unauthorized();
       }
       if (u) return withAuthenticatedGroup(u);
     }
     if (anonymous) return ANONYMOUS;
+    failures?.record('authentication failed', 'no credentials kubegate accepts (bearer token or client certificate)');
     throw unauthorized();
   };
+}
+
+/** The user of a request: the one the edge authenticated, else (fastify's inject()) authenticated now. */
+export async function requestUser(
+  req: KubegateRequest,
+  authenticate: (req: AuthenticationRequest) => Promise<UserInfo>,
+): Promise<UserInfo> {
+  return req.user ?? edgeUser(req.raw) ?? (await authenticate(req));
 }
 
 /**
@@ -47,14 +62,14 @@ export function createAuthenticate(authenticators: Authenticator[], anonymous: b
  * Done in the handler rather than an onRequest hook: a hook costs more per request than the GET it guards.
  */
 export function createGate(
-  authenticate: (req: KubegateRequest) => Promise<UserInfo>,
+  authenticate: (req: AuthenticationRequest) => Promise<UserInfo>,
   authorizer: Authorizer,
   limiter?: UserRateLimiter,
 ): Gate {
   return async (req, attrs) => {
     let user = req.user;
     if (!user) {
-      user = req.user = await authenticate(req);
+      user = req.user = await requestUser(req, authenticate);
       // Per user, once per request: one noisy client cannot use up an upstream's quota for everyone.
       if (limiter) enforceUserRate(limiter, user);
     }

@@ -11,6 +11,8 @@ import { parseDuration } from '../sdk/duration.ts';
 import { redisConnection } from '../store/redis-connection.ts';
 import type { Store } from '../store/types.ts';
 import { buildApp, type KubegateApp } from './app.ts';
+import { DEFAULT_LIMITS, type ServerLimits } from './limits.ts';
+import { DEFAULT_WATCH_LIMITS, type WatchLimits } from './watch-limits.ts';
 import { createConfiguredAuth, createConfiguredStore, type GatewayAuth } from './parts.ts';
 
 export type { GatewayAuth } from './parts.ts';
@@ -108,6 +110,35 @@ function configuredRuntime(
   return { runtime: ref.runtime, metrics, passThrough, closeEvents: () => incidents?.close() ?? Promise.resolve() };
 }
 
+/** The config's `server.timeouts` and `server.http2` over the defaults. */
+function serverLimits(config: KubegateConfig): ServerLimits {
+  const t = config.server?.timeouts ?? {};
+  const h2 = config.server?.http2 ?? {};
+  const d = DEFAULT_LIMITS;
+  const ms = (v: string | number | undefined, key: string, dflt: number) =>
+    v === undefined ? dflt : parseDuration(v, key);
+  return {
+    handshakeTimeoutMs: ms(t.handshake, 'server.timeouts.handshake', d.handshakeTimeoutMs),
+    headersTimeoutMs: ms(t.headers, 'server.timeouts.headers', d.headersTimeoutMs),
+    requestTimeoutMs: ms(t.request, 'server.timeouts.request', d.requestTimeoutMs),
+    idleTimeoutMs: ms(t.idle, 'server.timeouts.idle', d.idleTimeoutMs),
+    maxConcurrentStreams: h2.maxConcurrentStreams ?? d.maxConcurrentStreams,
+    initialWindowSize: h2.initialWindowSize ?? d.initialWindowSize,
+    maxSessionMemory: h2.maxSessionMemory ?? d.maxSessionMemory,
+  };
+}
+
+/** The config's watch limits over the defaults. */
+function watchLimitsOf(config: KubegateConfig): WatchLimits {
+  const w = config.watch ?? {};
+  const d = DEFAULT_WATCH_LIMITS;
+  return {
+    maxPerUser: w.maxPerUser ?? d.maxPerUser,
+    maxTotal: w.maxTotal ?? d.maxTotal,
+    sessionBufferedBytes: w.sessionBufferedBytes ?? d.sessionBufferedBytes,
+  };
+}
+
 /** Starts kubegate from its parts: store, query cache, auth, runtime (pollers), and the HTTPS server. */
 export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const { config } = o;
@@ -120,9 +151,20 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     passThrough: (m) => createPassThroughServing(config, logger, m.registry, redis),
   });
   const auth = o.auth ?? (await createConfiguredAuth(config, logger));
+  const limits = serverLimits(config);
+  const watchLimits = watchLimitsOf(config);
+  // Node refuses new streams on an HTTP/2 connection past its memory ceiling: the watches' share of a
+  // connection must leave room for everything else on it.
+  if (watchLimits.sessionBufferedBytes * 2 > limits.maxSessionMemory)
+    throw new Error(
+      `watch.sessionBufferedBytes: ${watchLimits.sessionBufferedBytes} is more than half of server.http2.maxSessionMemory (${limits.maxSessionMemory})`,
+    );
   const app = buildApp({
     runtime,
     store,
+    limits,
+    watchLimits,
+    ...(auth.untrusted ? { untrusted: auth.untrusted } : {}),
     authenticators: auth.authenticators,
     authorizer: auth.authorizer,
     tlsRequestCert: auth.requestClientCertificates,

@@ -11,6 +11,8 @@ import Fastify, {
 import type { Logger } from 'pino';
 import { badRequest } from '../k8s/errors.ts';
 import { sendStatus } from './status.ts';
+import type { RequestListener } from './edge.ts';
+import { createBoundedServer, DEFAULT_LIMITS, type ServerLimits } from './limits.ts';
 
 /** The HTTP server kubegate runs: fastify on an HTTP/2 TLS server that also speaks HTTP/1.1 (ALPN). */
 export type KubegateApp = FastifyInstance<Http2SecureServer, Http2ServerRequest, Http2ServerResponse>;
@@ -32,21 +34,33 @@ export interface HttpOptions {
    */
   tlsRequestCert?: boolean;
   logger?: boolean | Logger;
+  /** Timeouts and HTTP/2 settings (defaults: `DEFAULT_LIMITS`). */
+  limits?: Partial<ServerLimits>;
+  /** What sees each request before fastify does (kubegate's edge: authentication, odd methods). */
+  edge?: (next: RequestListener) => RequestListener;
 }
 
 /** Creates the fastify instance: HTTP/2 and HTTP/1.1 on one TLS port, kubegate's logging and router options. */
 export function createHttpServer(o: HttpOptions): KubegateApp {
   const logging: { loggerInstance: FastifyBaseLogger } | { logger: boolean } =
     typeof o.logger === 'object' ? { loggerInstance: o.logger } : { logger: o.logger ?? false };
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...o.limits };
+  const edge = o.edge ?? ((next: RequestListener) => next);
   return Fastify({
     http2: true,
-    https: {
-      allowHTTP1: true,
-      cert: o.tls.cert,
-      key: o.tls.key,
-      ...(o.tls.ca ? { ca: o.tls.ca } : {}),
-      ...(o.tlsRequestCert ? { requestCert: true, rejectUnauthorized: false } : {}),
-    },
+    https: { allowHTTP1: true },
+    // kubegate makes the server: every timeout and HTTP/2 setting bounded, and its edge in front of fastify.
+    serverFactory: (handler) =>
+      createBoundedServer(
+        {
+          cert: o.tls.cert,
+          key: o.tls.key,
+          ...(o.tls.ca ? { ca: o.tls.ca } : {}),
+          ...(o.tlsRequestCert ? { requestCert: true, rejectUnauthorized: false } : {}),
+        },
+        limits,
+        edge(handler as RequestListener),
+      ),
     ...logging,
     // Per-request logging would cost more than serving a GET; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),

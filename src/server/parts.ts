@@ -18,6 +18,8 @@ export interface GatewayAuth {
   /** Treat requests without credentials as system:anonymous instead of answering 401. */
   anonymous: boolean;
   rateLimiter?: UserRateLimiter;
+  /** Where the front-proxy authenticator reports headers it did not trust (the app fills in `reason`). */
+  untrusted?: { reason?: (why: string) => void };
   close?(): Promise<void>;
 }
 
@@ -49,10 +51,12 @@ export async function createConfiguredAuth(config: KubegateConfig, logger: Logge
     if (!token) throw new Error(`auth.tokens: the token of user "${t.user}" is empty (token or tokenEnv)`);
     return { token, user: t.user, ...(t.uid ? { uid: t.uid } : {}), ...(t.groups ? { groups: t.groups } : {}) };
   });
+  const untrusted: { reason?: (why: string) => void } = {};
   const delegated =
     config.mode === 'aggregated'
       ? createDelegatedAuth({
           ...(auth.kubeconfig ? { kubeconfig: auth.kubeconfig } : {}),
+          onUntrusted: (why) => untrusted.reason?.(why),
           log: {
             ...warnTo(logger),
             info: (msg: string, extra?: Record<string, unknown>) => logger.info(extra ?? {}, msg),
@@ -68,6 +72,7 @@ export async function createConfiguredAuth(config: KubegateConfig, logger: Logge
     authorizer: delegated?.authorizer ?? createStaticPolicyAuthorizer(auth.policy ?? []),
     requestClientCertificates: delegated !== undefined,
     anonymous: auth.anonymous ?? false,
+    untrusted,
     ...(auth.rateLimit
       ? { rateLimiter: createUserRateLimiter({ rate: auth.rateLimit.perSecond, burst: auth.rateLimit.burst }) }
       : {}),

@@ -9,6 +9,7 @@ import { createListEncoder } from './list-body.ts';
 import { serveProxy } from './proxy.ts';
 import { requestAttributes, resolveRequest, type ResourceRequest } from './request.ts';
 import { streamWatch } from './watch-response.ts';
+import { createWatchAdmission, DEFAULT_WATCH_LIMITS, type WatchAdmission } from './watch-limits.ts';
 
 const JSON_TYPE = 'application/json';
 
@@ -21,6 +22,7 @@ export function createResourceHandler(
   registry: ResourceRegistry,
   gate: Gate,
   discoveryFor: (g: string, v: string) => Buffer | undefined,
+  watches: WatchAdmission = createWatchAdmission(DEFAULT_WATCH_LIMITS),
 ) {
   const encodeList = createListEncoder();
 
@@ -54,7 +56,9 @@ export function createResourceHandler(
       case 'watch': {
         if (!r.watcher)
           throw methodNotAllowed('watch', plural, group, 'a pass-through resource has no change feed to watch');
-        streamWatch(await r.watcher.watch(path.namespace, opts, negotiate(req.headers.accept), path.name), reply);
+        const prepared = await r.watcher.watch(path.namespace, opts, negotiate(req.headers.accept), path.name);
+        // Admitted once nothing can fail before streaming; the place is given back when the stream closes.
+        streamWatch(prepared, reply, watches.admit(req.user?.name ?? ''), watches.limits.sessionBufferedBytes);
         return reply;
       }
       case 'get': {
@@ -94,8 +98,9 @@ export const resourceRoutes: KubegatePlugin<{
   gate: Gate;
   discoveryFor: (g: string, v: string) => Buffer | undefined;
   metrics?: Metrics | undefined;
+  watches?: WatchAdmission | undefined;
 }> = (app, o) => {
-  const resources = createResourceHandler(o.registry, o.gate, o.discoveryFor);
+  const resources = createResourceHandler(o.registry, o.gate, o.discoveryFor, o.watches);
   const metrics = o.metrics;
   const handler = metrics
     ? async (req: KubegateRequest, reply: KubegateReply) => {
@@ -107,6 +112,7 @@ export const resourceRoutes: KubegatePlugin<{
     : resources;
   const method = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
   app.route({ method, url: '/apis/:group/:version', handler });
-  app.route({ method, url: '/apis/:group/:version/*', handler });
+  // Only the proxy subresource reads a body: it streams it upstream, bounded by the adapter's proxy limits.
+  app.route({ method, url: '/apis/:group/:version/*', handler, config: { acceptsBody: true } });
   return Promise.resolve();
 };

@@ -1,7 +1,8 @@
-import type { UserInfo } from '../auth/types.ts';
-import { KubeError, pathNotFound, toStatus } from '../k8s/errors.ts';
+import type { AuthenticationRequest, UserInfo } from '../auth/types.ts';
+import { KubeError, pathNotFound, reasonForCode, toStatus } from '../k8s/errors.ts';
+import { requestUser } from './gate.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import type { KubegateApp, KubegateReply, KubegateRequest } from './http.ts';
+import type { KubegateApp, KubegateReply } from './http.ts';
 
 const JSON_TYPE = 'application/json';
 /** Paths answered without credentials (probes). */
@@ -17,7 +18,8 @@ export function sendStatus(reply: KubegateReply, err: unknown): KubegateReply {
   return reply.code(status.code).type(JSON_TYPE).send(JSON.stringify(status));
 }
 
-function isOpen(url: string): boolean {
+/** Health probes (`/healthz`, `/livez`, `/readyz` and their checks) answer without credentials. */
+export function isOpen(url: string): boolean {
   const p = url.split('?')[0] ?? '';
   return OPEN_PATHS.has('/' + (p.split('/')[1] ?? ''));
 }
@@ -28,20 +30,19 @@ function isOpen(url: string): boolean {
  */
 export function installStatusHandlers(
   app: KubegateApp,
-  o: { authenticate: (req: KubegateRequest) => Promise<UserInfo>; metrics?: Metrics | undefined },
+  o: { authenticate: (req: AuthenticationRequest) => Promise<UserInfo>; metrics?: Metrics | undefined },
 ): void {
   app.setErrorHandler((err, req, reply) => {
     const a = req.kubeAttrs;
     if (a && o.metrics) o.metrics.http(a.verb, a.resource ?? '', toStatus(err).code, reply.elapsedTime / 1000);
     const e = err as { statusCode?: number; message?: string };
     if (!(err instanceof KubeError) && e.statusCode && e.statusCode < 500) {
-      const reason = e.statusCode === 413 ? 'RequestEntityTooLarge' : 'BadRequest';
-      return sendStatus(reply, new KubeError(e.statusCode, reason, e.message ?? 'bad request'));
+      return sendStatus(reply, new KubeError(e.statusCode, reasonForCode(e.statusCode), e.message ?? 'bad request'));
     }
     return sendStatus(reply, err);
   });
   app.setNotFoundHandler(async (req, reply) => {
-    if (!isOpen(req.url)) req.user ??= await o.authenticate(req);
+    if (!isOpen(req.url)) req.user = await requestUser(req, o.authenticate);
     return sendStatus(reply, pathNotFound());
   });
 }

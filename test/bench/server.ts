@@ -31,12 +31,13 @@ if (mode === 'gateway') {
   const count = Number(arg2);
   const loaded = parseConfig(
     JSON.stringify({
-      server: { host: '127.0.0.1', port: 0 },
       auth: {
         tokens: [{ token: 'bench-token-0123456789', user: 'bench', groups: ['bench'] }],
         policy: [{ groups: ['bench'], verbs: ['*'], apiGroups: ['*'], resources: ['*'], nonResourceURLs: ['*'] }],
       },
-      watch: { maxBufferedBytes: 64 << 20 },
+      // Thousands of watchers of one user on a few connections: the limits sized for it.
+      watch: { maxBufferedBytes: 64 << 20, maxPerUser: 50_000, maxTotal: 50_000, sessionBufferedBytes: 512 << 20 },
+      server: { host: '127.0.0.1', port: 0, http2: { maxConcurrentStreams: 1000, maxSessionMemory: 2 << 30 } },
       ...(process.env.BENCH_STORE === 'redis'
         ? { store: { type: 'redis', redis: { url: 'redis://127.0.0.1:6379', keyPrefix: `kgbench:${process.pid}:` } } }
         : {}),

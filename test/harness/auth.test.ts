@@ -179,6 +179,17 @@ describe('forged front-proxy headers are not trusted', () => {
     expect401(await direct(`${GV}/forecasts`, { headers: forged, cert }));
   });
 
+  it('logs why the headers were not trusted and why authentication failed, once per cause', async () => {
+    const cert = await createClientCertificate(pki.frontProxyCA, 'mallory');
+    for (let i = 0; i < 5; i++) expect401(await direct(`${GV}/forecasts`, { headers: forged, cert }));
+    const lines = gate.logs.map((l) => JSON.parse(l) as { msg: string; cause?: string });
+    const untrusted = lines.filter(
+      (l) => l.msg === 'front-proxy headers not trusted' && l.cause?.includes('cn=mallory is not in the allowed list'),
+    );
+    expect(untrusted).toHaveLength(1);
+    expect(lines.filter((l) => l.msg === 'authentication failed').length).toBeGreaterThan(0);
+  });
+
   it('with a certificate that does not allow clientAuth', async () => {
     const cert = await createSignedCertificate(pki.frontProxyCA, 'front-proxy-client', { serverAuth: true });
     expect401(await direct(`${GV}/forecasts`, { headers: forged, cert, protocol: 'h2' }));

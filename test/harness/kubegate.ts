@@ -3,7 +3,7 @@ import type { LoadedAdapter } from '../../src/config/adapters.ts';
 import type { Runtime } from '../../src/resources/runtime.ts';
 import { createMemoryStore } from '../../src/store/memory.ts';
 import { startGateway, type KubegateApp } from '../../src/server/gateway.ts';
-import { createLogger } from '../../src/observability/log.ts';
+import pino from 'pino';
 import { createDelegatedAuth, type DelegatedAuth, type DelegatedAuthOptions } from '../../src/auth/delegation.ts';
 import type { CertPair } from '../../src/server/tls.ts';
 
@@ -42,6 +42,8 @@ export interface TestKubegate {
   app: KubegateApp;
   runtime: Runtime;
   auth: DelegatedAuth;
+  /** The log lines kubegate wrote (JSON). */
+  logs: string[];
   close(): Promise<void>;
 }
 
@@ -55,7 +57,14 @@ export async function startTestKubegate(o: {
   auth?: Omit<DelegatedAuthOptions, 'kubeconfig'>;
   anonymous?: boolean;
 }): Promise<TestKubegate> {
-  const auth = createDelegatedAuth({ kubeconfig: o.kubeconfig, ...o.auth });
+  // Where the app reports front-proxy headers it did not trust (filled in by the app).
+  const untrusted: { reason?: (why: string) => void } = {};
+  const auth = createDelegatedAuth({
+    kubeconfig: o.kubeconfig,
+    onUntrusted: (why) => untrusted.reason?.(why),
+    ...o.auth,
+  });
+  const logs: string[] = [];
   await auth.ready;
   const loaded: LoadedAdapter = {
     entry: { name: 'authtest', module: '(in test)' },
@@ -67,14 +76,15 @@ export async function startTestKubegate(o: {
     adapters: [loaded],
     tls: o.tls,
     store: createMemoryStore(),
-    logger: createLogger('silent'),
+    logger: pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }),
     auth: {
       authenticators: auth.authenticators,
       authorizer: auth.authorizer,
       requestClientCertificates: true,
       anonymous: o.anonymous ?? false,
+      untrusted,
       close: () => auth.close(),
     },
   });
-  return { url: gateway.url, app: gateway.app, runtime: gateway.runtime, auth, close: () => gateway.close() };
+  return { url: gateway.url, app: gateway.app, runtime: gateway.runtime, auth, logs, close: () => gateway.close() };
 }
