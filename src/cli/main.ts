@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfigFile } from '../config/load.ts';
 import { loadAdapters } from '../config/adapters.ts';
+import { checkConfig, configRelative } from '../config/checks.ts';
+import { dirname, resolve } from 'node:path';
 import { DefinitionError } from '../sdk/define.ts';
 import { startGateway, type Gateway } from '../server/gateway.ts';
 import { createDevCertificates } from '../server/tls.ts';
@@ -72,6 +74,8 @@ async function main(argv: string[]): Promise<void> {
       const loaded = loadConfigFile(values.config);
       const adapters = await loadAdapters(loaded);
       if (command === 'validate') {
+        const problems = checkConfig(loaded, adapters);
+        if (problems.length > 0) fail(problems.join('\nkubegate: '));
         const n = adapters.reduce((s, a) => s + a.definition.resources.length, 0);
         process.stdout.write(`${values.config}: ok (${adapters.length} adapters, ${n} resources)\n`);
         return;
@@ -80,6 +84,9 @@ async function main(argv: string[]): Promise<void> {
       let tls: { cert: string; key: string };
       let ca: string;
       if (tlsConf?.certFile && tlsConf.keyFile) {
+        // Relative to the config file, like adapter modules (what `kubegate validate` checks).
+        tlsConf.certFile = configRelative(dirname(resolve(values.config)), tlsConf.certFile);
+        tlsConf.keyFile = configRelative(dirname(resolve(values.config)), tlsConf.keyFile);
         tls = { cert: readFileSync(tlsConf.certFile, 'utf8'), key: readFileSync(tlsConf.keyFile, 'utf8') };
         ca = tls.cert;
       } else {

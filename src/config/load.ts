@@ -28,7 +28,10 @@ export function describeError(e: ValueError, prefix = ''): string {
     return `${field}: unknown field`;
   }
   const expected = e.schema.description ? ` (${e.schema.description})` : '';
-  const got = e.value === undefined ? 'nothing' : JSON.stringify(e.value);
+  // Secrets are described, never printed.
+  const secret = /(token|key|secret|password)$/i.test(e.path) && typeof e.value === 'string';
+  const got =
+    e.value === undefined ? 'nothing' : secret ? `${(e.value as string).length} characters` : JSON.stringify(e.value);
   return `${field}: ${e.message}${expected}, got ${got}`;
 }
 

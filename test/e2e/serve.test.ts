@@ -15,6 +15,8 @@ const MAIN = join(ROOT, 'src/cli/main.ts');
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'kubegate-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Inherited by the kubegate processes the tests start.
+process.env.KUBEGATE_TEST_SHORT_TOKEN = 'short-123';
 
 const weatherEntry = (config: Record<string, unknown>) => ({
   name: 'weather',
@@ -65,6 +67,16 @@ describe('kubegate validate', () => {
       'a missing module',
       { adapters: [{ name: 'x', module: './nope.ts' }] },
       /^kubegate: adapters\[0\]\.module: "\.\/nope\.ts": module not found \(.*line \d+\)\n$/,
+    ],
+    [
+      'a certificate file that does not exist (relative to the config file)',
+      { server: { tls: { certFile: 'tls/server.crt', keyFile: 'tls/server.key' } }, adapters: [weatherEntry({})] },
+      /^kubegate: server\.tls\.certFile: "tls\/server\.crt" does not exist \(relative to the config file's folder\) \(.*line \d+\)\nkubegate: server\.tls\.keyFile: .*\n$/,
+    ],
+    [
+      'a short token in tokenEnv',
+      { auth: { tokens: [{ tokenEnv: 'KUBEGATE_TEST_SHORT_TOKEN', user: 'u' }] }, adapters: [weatherEntry({})] },
+      /^kubegate: auth\.tokens\[0\]\.tokenEnv: the token in HOME is \d+ characters; use at least 16 \(.*line \d+\)\n$/,
     ],
   ])('names the field for %s, in one line, exit 1', async (_, cfg, want) => {
     const f = join(dir, 'bad.yaml');
