@@ -76,7 +76,7 @@ describe('kubegate validate', () => {
     [
       'a short token in tokenEnv',
       { auth: { tokens: [{ tokenEnv: 'KUBEGATE_TEST_SHORT_TOKEN', user: 'u' }] }, adapters: [weatherEntry({})] },
-      /^kubegate: auth\.tokens\[0\]\.tokenEnv: the token in HOME is \d+ characters; use at least 16 \(.*line \d+\)\n$/,
+      /^kubegate: auth\.tokens\[0\]\.tokenEnv: the token in KUBEGATE_TEST_SHORT_TOKEN is 9 characters; use at least 16 \(.*line \d+\)\n$/,
     ],
   ])('names the field for %s, in one line, exit 1', async (_, cfg, want) => {
     const f = join(dir, 'bad.yaml');
