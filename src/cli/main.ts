@@ -26,8 +26,9 @@ Usage:
                                          run the gateway (and write a kubeconfig for kubectl)
   kubegate adapter new NAME [--dir DIR] [--from-openapi FILE]
                                          scaffold an adapter project: module, fake upstream, test, config
-  kubegate validate --config kubegate.yaml
-                                         check a config and its adapters, then exit
+  kubegate validate --config kubegate.yaml [--offline]
+                                         check a config and its adapters, then exit; --offline skips
+                                         what depends on this machine (files, environment variables)
 `;
 
 function fail(msg: string): never {
@@ -49,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
       adapter: { type: 'string' },
       'write-kubeconfig': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      offline: { type: 'boolean' },
     },
     allowPositionals: false,
   });
@@ -74,7 +76,7 @@ async function main(argv: string[]): Promise<void> {
       const loaded = loadConfigFile(values.config);
       const adapters = await loadAdapters(loaded);
       if (command === 'validate') {
-        const problems = checkConfig(loaded, adapters);
+        const problems = checkConfig(loaded, adapters, { offline: values.offline ?? false });
         if (problems.length > 0) fail(problems.join('\nkubegate: '));
         const n = adapters.reduce((s, a) => s + a.definition.resources.length, 0);
         process.stdout.write(`${values.config}: ok (${adapters.length} adapters, ${n} resources)\n`);

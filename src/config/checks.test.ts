@@ -65,7 +65,7 @@ describe('checkConfig', () => {
   const check = (yaml: string, columns: string[], fields: string[] = [], env: NodeJS.ProcessEnv = {}) => {
     const loaded = parseConfig(yaml, file);
     const entry = loaded.config.adapters[0]!;
-    return checkConfig(loaded, [{ entry, definition: adapter(columns, fields), config: entry.config }], env);
+    return checkConfig(loaded, [{ entry, definition: adapter(columns, fields), config: entry.config }], { env });
   };
   const base = ['adapters:', '  - name: things', '    module: ./things.ts', '    config:', '      baseUrl: http://x'];
 
@@ -95,7 +95,7 @@ describe('checkConfig', () => {
       expect.stringMatching(
         /^server\.tls\.certFile: "missing\.crt" does not exist \(relative to the config file's folder\) \(.*kubegate\.yaml line 3\)$/,
       ),
-      expect.stringMatching(/^server\.tls\.keyFile: "\/nowhere\/tls\.key" does not exist .*line 4\)$/),
+      expect.stringMatching(/^server\.tls\.keyFile: "\/nowhere\/tls\.key" does not exist \(.*line 4\)$/),
       expect.stringMatching(
         /^auth\.tokens\[0\]\.tokenEnv: the token in SHORT_TOKEN is 6 characters; use at least 16 \(.*line 7\)$/,
       ),

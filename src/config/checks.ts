@@ -102,21 +102,29 @@ function unknownKeys(schema: Json, value: unknown, at: string): string[] {
  * What `kubegate validate` checks beyond the schemas, each problem one line naming the field (and the config
  * line where known): printer columns and selectable fields outside the resource's schema, certificate files
  * that do not exist (paths relative to the config file), tokens shorter than {@link MIN_TOKEN_LENGTH} (inline
- * or from `tokenEnv`; never printed), and keys in an adapter's config its schema does not declare.
+ * or from `tokenEnv`; never printed), and keys in an adapter's config its schema does not declare. `offline`
+ * leaves out what depends on the machine running the check (files, environment variables): for a config that
+ * runs elsewhere, such as one rendered by the Helm chart.
  */
-export function checkConfig(loaded: LoadedConfig, adapters: LoadedAdapter[], env = process.env): string[] {
+export function checkConfig(
+  loaded: LoadedConfig,
+  adapters: LoadedAdapter[],
+  o: { env?: NodeJS.ProcessEnv; offline?: boolean } = {},
+): string[] {
   const problems: string[] = [];
   const dir = dirname(resolve(loaded.file));
   const { config, where } = loaded;
-  for (const key of ['certFile', 'keyFile'] as const) {
+  const env = o.env ?? process.env;
+  for (const key of o.offline ? [] : (['certFile', 'keyFile'] as const)) {
     const f = config.server?.tls?.[key];
     if (f !== undefined && !existsSync(configRelative(dir, f)))
       problems.push(
-        `server.tls.${key}: "${f}" does not exist (relative to the config file's folder)${where(`/server/tls/${key}`)}`,
+        `server.tls.${key}: "${f}" does not exist${isAbsolute(f) ? '' : " (relative to the config file's folder)"}${where(`/server/tls/${key}`)}`,
       );
   }
   for (const [i, t] of (config.auth?.tokens ?? []).entries()) {
     if (t.tokenEnv !== undefined) {
+      if (o.offline) continue;
       const v = env[t.tokenEnv];
       if (v === undefined || v === '')
         problems.push(

@@ -256,9 +256,14 @@ describe('the rendered kubegate.yaml', () => {
     const cm = one(objs, 'ConfigMap', 'kg-kubegate-config') as K8sObject & { data: Record<string, string> };
     const file = join(dir, `${name.replace(/\W+/g, '-')}.yaml`);
     writeFileSync(file, fromImagePaths(cm.data['kubegate.yaml'] ?? ''));
-    const { stdout } = await run(process.execPath, [resolve(ROOT, 'src/cli/main.ts'), 'validate', '--config', file], {
-      env: { ...process.env, PAYMENTS_API_KEY: 'sk_test_0123456789abcdef' },
-    });
+    // --offline: the certificate files and variables the config names exist in the pod, not on this machine.
+    const { stdout } = await run(
+      process.execPath,
+      [resolve(ROOT, 'src/cli/main.ts'), 'validate', '--offline', '--config', file],
+      {
+        env: { ...process.env, PAYMENTS_API_KEY: 'sk_test_0123456789abcdef' },
+      },
+    );
     expect(stdout).toMatch(/: ok \(\d+ adapters, \d+ resources\)/);
     const config = parse(cm.data['kubegate.yaml'] ?? '') as { mode: string; store: { type: string } };
     expect(config.mode).toBe('aggregated');
