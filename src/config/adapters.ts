@@ -31,7 +31,9 @@ export function prepareAdapter(
   const raw: unknown = entry.config ?? {};
   const config = Value.Default(definition.config, structuredClone(raw));
   validate(definition.config, config, prefix, where);
-  return { entry, definition, config };
+  // `group` serves this entry under a group of its own, so a second entry of the same adapter (another account
+  // of the same upstream) does not collide with the first.
+  return { entry, definition: entry.group === undefined ? definition : { ...definition, group: entry.group }, config };
 }
 
 /**
@@ -79,7 +81,13 @@ export async function loadAdapters(
   for (const a of out) {
     const gv = `${a.definition.group}/${a.definition.version}`;
     const other = groups.get(gv);
-    if (other) throw new ConfigError(`adapters: "${a.entry.name}" and "${other}" both serve ${gv}`);
+    if (other) {
+      const i = out.indexOf(a);
+      throw new ConfigError(
+        `adapters[${i}].group: "${a.entry.name}" and "${other}" both serve ${gv}; give one of them an API group ` +
+          `of its own (e.g. group: eu.${a.definition.group})${loaded.where(`/adapters/${i}`)}`,
+      );
+    }
     groups.set(gv, a.entry.name);
   }
   return out;

@@ -189,6 +189,15 @@ export const ConfigSchema = Type.Object(
         {
           name: Type.String({ minLength: 1 }),
           module: Type.String({ minLength: 1, description: 'a path (relative to the config file) or a package name' }),
+          group: Type.Optional(
+            Type.String({
+              pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$',
+              maxLength: 253,
+              description:
+                "an API group for this entry instead of the adapter's, e.g. eu.payments.example.com: " +
+                'two entries of one adapter (two accounts) side by side',
+            }),
+          ),
           config: Type.Optional(Type.Unknown()),
           pollInterval: Type.Optional(Duration),
           resilience: Type.Optional(
