@@ -26,14 +26,3 @@ export function shortAge(ms: number): string {
 export function staleDataWarning(adapter: string, cause: string, ageMs: number): string {
   return warningHeader(`${adapter}: upstream unavailable (${cause}), serving data from ${shortAge(ageMs)} ago`);
 }
-
-/** Adds a Warning to a response, keeping those already set (kubectl prints each on its own line). */
-export function addWarning(
-  reply: { getHeader(name: string): unknown; header(name: string, value: string | string[]): unknown },
-  text: string | undefined,
-): void {
-  if (text === undefined) return;
-  const prev = reply.getHeader('warning');
-  const list = Array.isArray(prev) ? (prev as string[]) : typeof prev === 'string' ? [prev] : [];
-  reply.header('warning', [...list, warningHeader(text)]);
-}
