@@ -1,15 +1,21 @@
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { Type } from '@sinclair/typebox';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Secret } from '../sdk/secret.ts';
 import { toStatus, serviceUnavailable } from '../k8s/errors.ts';
 import { warningHeader } from '../k8s/warning.ts';
 import { createLogger } from './log.ts';
-import { MASK, maskSecrets, secretValues, setSecrets } from './mask.ts';
+import { MASK, maskSecrets, maskStream, secretValues, setSecrets } from './mask.ts';
 
 const KEY = 'sk_live_51MaskedKeyForTests9876';
 
-afterEach(() => setSecrets('test', []));
+/** Forgets the test's secrets (twice: a replaced value stays masked once, as after a key rotation). */
+const forget = () => {
+  setSecrets('test', []);
+  setSecrets('test', []);
+};
+afterEach(forget);
 
 describe('secret masking', () => {
   it('finds the values a config schema marks secret, at any depth, and nothing else', () => {
@@ -65,5 +71,18 @@ describe('secret masking', () => {
     expect(lines[0]).not.toContain(KEY);
     expect(lines[0]).toContain(MASK);
     expect(() => JSON.parse(lines[0] ?? '') as unknown).not.toThrow();
+  });
+
+  it('masks a streamed body, a secret split across chunks included, one chunk plus the secret held at most', async () => {
+    setSecrets('test', [KEY]);
+    const body = `{"error":"bad key ${KEY}","again":"${KEY}"}`;
+    // Every split point of the first occurrence, byte by byte.
+    for (let cut = 10; cut < 40; cut++) {
+      const chunks = [body.slice(0, cut), body.slice(cut, cut + 7), body.slice(cut + 7)].map((c) => Buffer.from(c));
+      expect(await text(maskStream(Readable.from(chunks)))).toBe(`{"error":"bad key ${MASK}","again":"${MASK}"}`);
+    }
+    forget();
+    const plain = Readable.from([Buffer.from(body)]);
+    expect(maskStream(plain)).toBe(plain);
   });
 });

@@ -1,3 +1,4 @@
+import { Transform, pipeline, type Readable } from 'node:stream';
 import type { TSchema } from '@sinclair/typebox';
 
 /** What a masked secret is replaced with. */
@@ -9,6 +10,9 @@ const MIN_SECRET_LENGTH = 6;
 /** Secret values per owner (an adapter entry), the current ones and the ones they replaced. */
 const owners = new Map<string, { current: string[]; previous: string[] }>();
 let pattern: RegExp | undefined;
+/** The same secrets as their UTF-8 bytes read as latin1, for masking byte streams; and the longest one. */
+let bytePattern: RegExp | undefined;
+let longestBytes = 0;
 
 function rebuild(): void {
   const all = new Set<string>();
@@ -22,10 +26,12 @@ function rebuild(): void {
     }
   // Longest first, so a secret containing another is masked whole.
   const sorted = [...all].sort((a, b) => b.length - a.length);
-  pattern =
-    sorted.length > 0
-      ? new RegExp(sorted.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g')
-      : undefined;
+  const union = (xs: string[]) =>
+    xs.length > 0 ? new RegExp(xs.map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : undefined;
+  pattern = union(sorted);
+  const bytes = sorted.map((x) => Buffer.from(x, 'utf8').toString('latin1'));
+  bytePattern = union(bytes);
+  longestBytes = Math.max(0, ...bytes.map((b) => b.length));
 }
 
 /**
@@ -103,4 +109,34 @@ function collectStrings(v: unknown, out: string[], depth: number): void {
   if (typeof v === 'string') out.push(v);
   else if (Array.isArray(v)) for (const x of v) collectStrings(x, out, depth + 1);
   else if (typeof v === 'object' && v !== null) for (const x of Object.values(v)) collectStrings(x, out, depth + 1);
+}
+
+/**
+ * `body` with every declared secret masked as it streams (an upstream answer passed on to a client), or
+ * `body` itself when no secret is declared. A secret split across chunks is caught: the last bytes that could
+ * begin one are held back until the next chunk. Memory stays at one chunk plus the longest secret.
+ */
+export function maskStream(body: Readable): Readable {
+  const re = bytePattern;
+  if (!re) return body;
+  const keep = longestBytes - 1;
+  let carry = '';
+  const mask = (text: string) => {
+    re.lastIndex = 0;
+    return text.replace(re, MASK);
+  };
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const text = mask(carry + chunk.toString('latin1'));
+      const cut = Math.max(0, text.length - keep);
+      carry = text.slice(cut);
+      done(null, cut > 0 ? Buffer.from(text.slice(0, cut), 'latin1') : undefined);
+    },
+    flush(done) {
+      done(null, carry ? Buffer.from(mask(carry), 'latin1') : undefined);
+    },
+  });
+  // An error on either side ends both (the HTTP response sees it on `out`).
+  pipeline(body, out, () => undefined);
+  return out;
 }

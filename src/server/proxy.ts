@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { KubegateReply, KubegateRequest } from './http.ts';
+import { maskSecrets, maskStream } from '../observability/mask.ts';
 import { KubeError, methodNotAllowed, pathNotFound, tooManyRequests, upstreamUnavailable } from '../k8s/errors.ts';
 import type { Connecter } from '../registry/types.ts';
 import { UpstreamError, type UpstreamClient } from '../resilience/fetch.ts';
@@ -134,13 +135,14 @@ export async function serveProxy(
   reply.code(res.status);
   for (const h of RETURN) {
     const v = res.headers.get(h);
-    if (v) reply.header(h, v);
+    if (v) reply.header(h, maskSecrets(v));
   }
   if (!res.body || res.status === 304 || method === 'HEAD') {
     res.body?.destroy();
     return reply.send();
   }
-  return reply.send(res.body);
+  // Upstreams echo requests (credentials included) in answers: declared secrets are masked on the way.
+  return reply.send(maskStream(res.body));
 }
 
 /** The request's body as a stream, when it has one (bodies are left unread until here; see app.ts). */

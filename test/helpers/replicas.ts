@@ -117,3 +117,28 @@ export async function startReplicaSet(config: (port: number) => Record<string, u
   };
   return set;
 }
+
+/** Writes a kubeconfig for `user` (bearer `token`) against one replica and returns its path (for kubectl). */
+export function replicaKubeconfig(set: ReplicaSet, replica: Replica, user: string, token: string): string {
+  const file = join(set.dir, `${replica.name}-${user}.kubeconfig`);
+  writeFileSync(
+    file,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'kubegate',
+          cluster: {
+            server: replica.url,
+            'certificate-authority-data': Buffer.from(set.certs.ca.cert).toString('base64'),
+          },
+        },
+      ],
+      users: [{ name: user, user: { token } }],
+      contexts: [{ name: 'kubegate', context: { cluster: 'kubegate', user } }],
+      'current-context': 'kubegate',
+    }),
+  );
+  return file;
+}
