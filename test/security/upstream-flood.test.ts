@@ -40,9 +40,7 @@ async function gateway(
   prefixes.push(prefix);
   const users = { mallory: randomBytes(18).toString('base64url'), bob: randomBytes(18).toString('base64url') };
   // The replica helper adds the ops user; these settings replace its auth section, so ops is declared again.
-  // eslint-disable-next-line prefer-const
-  let set: ReplicaSet;
-  set = await startReplicaSet(() => ({
+  const set: ReplicaSet = await startReplicaSet(() => ({
     auth: {
       tokens: [
         { token: set.token, user: 'ops', groups: ['ops'] },
