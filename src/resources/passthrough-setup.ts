@@ -52,11 +52,18 @@ export function createPassThroughServing(
     cache = guardQueryCache(createMemoryQueryCache(limits), log);
   } else {
     const conn = redis ?? redisConnection(config);
-    client = conn.connect({ maxRetriesPerRequest: 2, retryStrategy: (times: number) => Math.min(100 * times, 2000) });
+    // A cache call waits at most a second (then the request goes on uncached); the guard skips the cache
+    // while it is down, so only its probes wait.
+    client = conn.connect({
+      maxRetriesPerRequest: 2,
+      commandTimeout: 1000,
+      retryStrategy: (times: number) => Math.min(100 * times, 2000),
+    });
     cache = guardQueryCache(createRedisQueryCache(client, conn.keyPrefix, limits), log);
     const guarded = cache;
     // Connection errors repeat on every reconnect attempt: the guard logs the outage once, and its end.
     client.on('error', (err: Error) => guarded.noteError(err));
+    client.on('ready', () => guarded.noteReady());
   }
   const metrics = registry ? registerQueryCacheMetrics(registry, () => cache.usage()) : undefined;
   const budget = pt.userUpstreamLimit === false ? false : (pt.userUpstreamLimit ?? DEFAULT_UPSTREAM_BUDGET);

@@ -5,14 +5,19 @@ export interface GuardedQueryCache extends QueryCache {
   downSince(): number | undefined;
   /** Reports a failure seen outside a call (the connection's error events). */
   noteError(err: unknown): void;
+  /** Reports the connection usable again (its ready event): calls go to the cache at once. */
+  noteReady(): void;
 }
+
+/** While the cache is down, one call at most this often goes to it to find out whether it is back. */
+const PROBE_EVERY_MS = 1000;
 
 /**
  * A query cache whose failures do not fail requests: a read that fails is a miss, a lock that fails is taken
  * (the caller fetches), a write that fails is dropped, so requests go on to the upstream (still under the
- * per-user and adapter limits) instead of answering "upstream unavailable" for what is a cache outage. The
- * outage is logged once when it starts and once when it ends, and {@link GuardedQueryCache.downSince} feeds
- * readiness.
+ * per-user and adapter limits) instead of answering "upstream unavailable" for what is a cache outage. While
+ * it is down, calls skip it (no request waits on a dead connection) but for one probe a second. The outage is
+ * logged once when it starts and once when it ends, and {@link GuardedQueryCache.downSince} feeds readiness.
  *
  * @example
  * const cache = guardQueryCache(createRedisQueryCache(redis), log);
@@ -27,6 +32,7 @@ export function guardQueryCache(
   now: () => number = Date.now,
 ): GuardedQueryCache {
   let since: number | undefined;
+  let lastProbe = 0;
   const up = () => {
     if (since === undefined) return;
     log.info('query cache reachable again; pass-through answers are cached again', {
@@ -44,6 +50,10 @@ export function guardQueryCache(
     });
   };
   const guard = async <T>(f: () => Promise<T>, fallback: T): Promise<T> => {
+    if (since !== undefined) {
+      if (now() - lastProbe < PROBE_EVERY_MS) return fallback;
+      lastProbe = now();
+    }
     try {
       const v = await f();
       up();
@@ -61,5 +71,6 @@ export function guardQueryCache(
     usage: () => guard(() => inner.usage(), []),
     downSince: () => since,
     noteError: down,
+    noteReady: up,
   };
 }

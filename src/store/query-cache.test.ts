@@ -115,17 +115,30 @@ describe('guarded query cache', () => {
     expect(lines[1]).toMatch(/^info query cache reachable again/);
   });
 
-  it('fails fast while the Redis connection is down instead of queueing', async () => {
-    const down = new Redis('redis://127.0.0.1:1', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    try {
-      const cache = createRedisQueryCache(down, `${PREFIX}down:`);
-      await expect(cache.get(R, 'k')).rejects.toThrow(/query cache connection is/);
-    } finally {
-      down.disconnect();
-    }
+  it('skips a cache that is down, but for one probe a second, and uses it again once it is back', async () => {
+    let calls = 0;
+    let broken = true;
+    const inner = createMemoryQueryCache({ maxEntries: 10, maxBytes: 1 << 20 });
+    const counting: QueryCache = {
+      ...inner,
+      get: (r, k) => {
+        calls++;
+        return broken ? Promise.reject(new Error('down')) : inner.get(r, k);
+      },
+    };
+    let t = 0;
+    const cache = guardQueryCache(counting, { warn: () => undefined, info: () => undefined }, () => t);
+    await cache.get(R, 'k');
+    for (let i = 0; i < 10; i++) await cache.get(R, 'k');
+    expect(calls).toBe(1);
+    t = 1500;
+    broken = false;
+    await cache.get(R, 'k');
+    expect(calls).toBe(2);
+    expect(cache.downSince()).toBeUndefined();
+    cache.noteError(new Error('connection lost'));
+    expect(cache.downSince()).toBe(1500);
+    cache.noteReady();
+    expect(cache.downSince()).toBeUndefined();
   });
 });

@@ -78,18 +78,11 @@ export function createRedisQueryCache(
   const lock = (resource: string, key: string) => `${prefix}qc-lock:${tag(resource)}:${key}`;
   /** Resources this replica wrote to (the ones it reports usage of). */
   const known = new Set<string>();
-  // While the client reconnects, commands would queue and fail only after its retries (seconds per call):
-  // fail at once instead, so the caller goes to the upstream uncached without waiting.
-  const ready = () => {
-    if (redis.status !== 'ready') throw new Error(`query cache connection is ${redis.status}`);
-  };
   return {
     async get(resource, key) {
-      ready();
       return (await redis.get(value(resource, key))) ?? undefined;
     },
     async set(resource, key, v, ttlMs) {
-      ready();
       known.add(resource);
       await redis.eval(
         SET_BOUNDED,
@@ -104,15 +97,12 @@ export function createRedisQueryCache(
       );
     },
     async tryLock(resource, key, ttlMs) {
-      ready();
       return (await redis.set(lock(resource, key), '1', 'PX', Math.max(1, Math.round(ttlMs)), 'NX')) === 'OK';
     },
     async unlock(resource, key) {
-      ready();
       await redis.del(lock(resource, key));
     },
     async usage() {
-      ready();
       return Promise.all(
         [...known].map(async (resource) => {
           const [entries, bytes] = (await redis.eval(USAGE, 2, index(resource), sizes(resource))) as [number, number];
