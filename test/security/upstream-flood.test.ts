@@ -223,7 +223,7 @@ describe('a limited user flooding a pass-through resource with unique names', ()
   }, 120_000);
 
   it('without the per-user limit and with misses kept long: the cache stops at its caps in memory and Redis', async () => {
-    const cap = 400;
+    const cap = 200;
     const { set, gw, prefix } = await gateway(fake, {
       passThrough: { userUpstreamLimit: false, cache: { maxEntries: cap, notFoundTtl: '10m' } },
       resilience: { rateLimitPerSecond: 0, maxConcurrent: 16, maxQueued: 256, retries: 0 },
