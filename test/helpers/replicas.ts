@@ -18,6 +18,17 @@ export interface Replica {
   output(): string;
   get(path: string): Promise<{ status: number; body: string; headers: Headers }>;
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Runs a full garbage collection in the replica through its inspector (started with `inspect`), so a
+   * memory reading afterwards counts what is retained, not garbage not yet collected.
+   */
+  collectGarbage(): Promise<void>;
+}
+
+/** How a replica is started. */
+export interface ReplicaStartOptions {
+  /** Open the Node inspector on a free loopback port (for {@link Replica.collectGarbage}). */
+  inspect?: boolean;
 }
 
 export interface ReplicaSet {
@@ -25,7 +36,7 @@ export interface ReplicaSet {
   token: string;
   dir: string;
   replicas: Replica[];
-  start(name: string): Promise<Replica>;
+  start(name: string, options?: ReplicaStartOptions): Promise<Replica>;
   close(): Promise<void>;
 }
 
@@ -56,7 +67,7 @@ export async function startReplicaSet(config: (port: number) => Record<string, u
     token,
     dir,
     replicas: [],
-    async start(name) {
+    async start(name, options = {}) {
       const port = await freePort();
       const cfg = {
         mode: 'standalone',
@@ -69,7 +80,8 @@ export async function startReplicaSet(config: (port: number) => Record<string, u
       };
       const file = join(dir, `${name}.yaml`);
       writeFileSync(file, stringify(cfg));
-      const proc = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'serve', '--config', file], {
+      const inspect = options.inspect ? ['--inspect=127.0.0.1:0'] : [];
+      const proc = spawn(process.execPath, [...inspect, join(ROOT, 'src/cli/main.ts'), 'serve', '--config', file], {
         cwd: ROOT,
         env: { ...process.env, KUBEGATE_LOG_LEVEL: 'info' },
       });
@@ -86,6 +98,11 @@ export async function startReplicaSet(config: (port: number) => Record<string, u
         async get(path) {
           const res = await ufetch(url + path, { headers: { authorization: `Bearer ${token}` }, dispatcher: agent });
           return { status: res.status, body: await res.text(), headers: res.headers as unknown as Headers };
+        },
+        collectGarbage() {
+          const ws = /Debugger listening on (ws:\/\/\S+)/.exec(out)?.[1];
+          if (!ws) return Promise.reject(new Error(`replica ${name} was not started with its inspector`));
+          return inspectorCall(ws, 'HeapProfiler.collectGarbage');
         },
         kill(signal = 'SIGTERM') {
           if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
@@ -141,4 +158,20 @@ export function replicaKubeconfig(set: ReplicaSet, replica: Replica, user: strin
     }),
   );
   return file;
+}
+
+/** One call of the Chrome DevTools protocol on a Node inspector's WebSocket. */
+function inspectorCall(url: string, method: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    socket.onopen = () => socket.send(JSON.stringify({ id: 1, method }));
+    socket.onmessage = (m: MessageEvent) => {
+      const reply = JSON.parse(String(m.data)) as { id?: number; error?: { message: string } };
+      if (reply.id !== 1) return;
+      socket.close();
+      if (reply.error) reject(new Error(`${method}: ${reply.error.message}`));
+      else resolve();
+    };
+    socket.onerror = () => reject(new Error(`inspector at ${url} unreachable`));
+  });
 }
