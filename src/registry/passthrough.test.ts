@@ -97,7 +97,8 @@ function listOptions(): ListOptions {
   };
 }
 
-const names = (p: { entries: { obj: { metadata: { name?: string } } }[] }) => p.entries.map((e) => e.obj.metadata.name);
+const names = (p: { entries: readonly { obj: { metadata: { name?: string } } }[] }) =>
+  p.entries.map((e) => e.obj.metadata.name);
 
 describe('pass-through storage: coalescing and staleness', () => {
   beforeEach(() => {

@@ -18,6 +18,15 @@ function fail(where: string, msg: string): never {
   throw new DefinitionError(`${where}: ${msg}`);
 }
 
+/** A duration option in milliseconds; a bad one is a DefinitionError like every other bad option. */
+function duration(value: string | number, what: string): number {
+  try {
+    return parseDuration(value, what);
+  } catch (err) {
+    throw new DefinitionError(err instanceof Error ? err.message : String(err));
+  }
+}
+
 /**
  * Declares one resource of an adapter. Validates the declaration where it is made.
  *
@@ -33,7 +42,8 @@ export function defineResource<C>(def: MirrorResource<C>): MirrorResource<C>;
 export function defineResource<C>(def: PassThroughResource<C>): PassThroughResource<C>;
 export function defineResource<C>(def: ResourceDefinition<C>): ResourceDefinition<C> {
   const where = `resource ${JSON.stringify(def.kind)}`;
-  if (!KIND.test(def.kind)) fail(where, 'kind must be UpperCamelCase letters and digits, e.g. "Forecast"');
+  if (typeof def.kind !== 'string' || !KIND.test(def.kind)) fail(where, 'kind must be UpperCamelCase letters and digits, e.g. "Forecast"');
+  if (typeof def.plural !== 'string') fail(where, 'plural is required, e.g. "forecasts"');
   if (!DNS1123_LABEL.test(def.plural)) fail(where, `plural "${def.plural}" must be a lower-case DNS label`);
   if (def.singular !== undefined && !DNS1123_LABEL.test(def.singular))
     fail(where, `singular "${def.singular}" must be a lower-case DNS label`);
@@ -48,16 +58,18 @@ export function defineResource<C>(def: ResourceDefinition<C>): ResourceDefinitio
   if (def.mode === 'mirror') {
     if (typeof def.list !== 'function') fail(where, 'list must be a function');
     if (def.pollInterval !== undefined) {
-      const ms = parseDuration(def.pollInterval, `${where}: pollInterval`);
+      const ms = duration(def.pollInterval, `${where}: pollInterval`);
       if (ms < 100) fail(where, 'pollInterval must be at least 100ms');
     }
     const g = def.deleteGuard;
     if (g?.maxDeleteRatio !== undefined && !(g.maxDeleteRatio >= 0 && g.maxDeleteRatio <= 1))
       fail(where, 'deleteGuard.maxDeleteRatio must be between 0 and 1');
+    if (g?.minObjects !== undefined && !(Number.isInteger(g.minObjects) && g.minObjects >= 0))
+      fail(where, 'deleteGuard.minObjects must be a non-negative integer');
   } else if ((def.mode as string) === 'passthrough') {
     if (typeof def.listPage !== 'function') fail(where, 'listPage must be a function');
     if (typeof def.get !== 'function') fail(where, 'get must be a function');
-    if (def.cacheTtl !== undefined) parseDuration(def.cacheTtl, `${where}: cacheTtl`);
+    if (def.cacheTtl !== undefined) duration(def.cacheTtl, `${where}: cacheTtl`);
     if (def.maxPageSize !== undefined && !(Number.isInteger(def.maxPageSize) && def.maxPageSize > 0))
       fail(where, 'maxPageSize must be a positive integer');
     if (typeof def.namePattern === 'string') {
@@ -70,6 +82,10 @@ export function defineResource<C>(def: ResourceDefinition<C>): ResourceDefinitio
       fail(where, 'namePattern must be a RegExp or a string');
     if (def.namePattern instanceof RegExp && (def.namePattern.global || def.namePattern.sticky))
       fail(where, 'namePattern must not have the g or y flag (its test() would depend on the previous call)');
+    // A pushed-down field the field selector does not accept would never reach the upstream.
+    const selectable = new Set(['metadata.name', 'metadata.namespace', ...(def.fields ?? [])]);
+    for (const f of def.pushDown?.fields ?? [])
+      if (!selectable.has(f)) fail(where, `pushDown.fields: "${f}" is not in fields (a field selector cannot use it)`);
   } else {
     fail(where, `mode "${String((def as { mode: unknown }).mode)}" is not supported (use "mirror" or "passthrough")`);
   }
@@ -80,11 +96,14 @@ export function defineResource<C>(def: ResourceDefinition<C>): ResourceDefinitio
     names.add(col.name);
     if (!['string', 'integer', 'number', 'boolean', 'date'].includes(col.type))
       fail(where, `columns[${i}].type must be string, integer, number, boolean or date`);
+    if (typeof col.jsonPath !== 'string') fail(where, `columns[${i}].jsonPath is required`);
     if (!col.jsonPath.startsWith('.') && !col.jsonPath.startsWith('{'))
       fail(where, `columns[${i}].jsonPath must start with "." (e.g. ".status.temperatureC")`);
   }
   for (const f of def.fields ?? [])
     if (!/^[A-Za-z0-9_.-]+$/.test(f)) fail(where, `fields: "${f}" must be a dotted path like "status.condition"`);
+  if (def.proxy !== undefined && (typeof def.proxy.baseUrl !== 'function' || typeof def.proxy.target !== 'function'))
+    fail(where, 'proxy.baseUrl and proxy.target must be functions');
   return def;
 }
 
@@ -100,13 +119,13 @@ export function defineResource<C>(def: ResourceDefinition<C>): ResourceDefinitio
  */
 export function defineAdapter<S extends TObject>(def: AdapterDefinition<S>): AdapterDefinition<S> {
   const where = `adapter ${JSON.stringify(def.name)}`;
-  if (!DNS1123_LABEL.test(def.name)) fail(where, 'name must be a lower-case DNS label, e.g. "weather"');
+  if (typeof def.name !== 'string' || !DNS1123_LABEL.test(def.name)) fail(where, 'name must be a lower-case DNS label, e.g. "weather"');
   if (!DNS1123_SUBDOMAIN.test(def.group) || !def.group.includes('.'))
     fail(where, `group "${def.group}" must be a DNS subdomain with a dot, e.g. "weather.example.com"`);
   if (!VERSION.test(def.version)) fail(where, `version "${def.version}" must look like v1, v1beta1 or v1alpha1`);
-  if ((def.config as { type?: unknown }).type !== 'object')
+  if ((def.config as { type?: unknown } | undefined)?.type !== 'object')
     fail(where, 'config must be a TypeBox Type.Object(...) schema');
-  if (def.resources.length === 0) fail(where, 'resources must not be empty (an empty resource list breaks discovery)');
+  if (!Array.isArray(def.resources) || def.resources.length === 0) fail(where, 'resources must not be empty (an empty resource list breaks discovery)');
   const plurals = new Set<string>();
   const kinds = new Set<string>();
   for (const r of def.resources) {
