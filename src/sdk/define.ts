@@ -42,7 +42,8 @@ export function defineResource<C>(def: MirrorResource<C>): MirrorResource<C>;
 export function defineResource<C>(def: PassThroughResource<C>): PassThroughResource<C>;
 export function defineResource<C>(def: ResourceDefinition<C>): ResourceDefinition<C> {
   const where = `resource ${JSON.stringify(def.kind)}`;
-  if (typeof def.kind !== 'string' || !KIND.test(def.kind)) fail(where, 'kind must be UpperCamelCase letters and digits, e.g. "Forecast"');
+  if (typeof def.kind !== 'string' || !KIND.test(def.kind))
+    fail(where, 'kind must be UpperCamelCase letters and digits, e.g. "Forecast"');
   if (typeof def.plural !== 'string') fail(where, 'plural is required, e.g. "forecasts"');
   if (!DNS1123_LABEL.test(def.plural)) fail(where, `plural "${def.plural}" must be a lower-case DNS label`);
   if (def.singular !== undefined && !DNS1123_LABEL.test(def.singular))
@@ -119,13 +120,15 @@ export function defineResource<C>(def: ResourceDefinition<C>): ResourceDefinitio
  */
 export function defineAdapter<S extends TObject>(def: AdapterDefinition<S>): AdapterDefinition<S> {
   const where = `adapter ${JSON.stringify(def.name)}`;
-  if (typeof def.name !== 'string' || !DNS1123_LABEL.test(def.name)) fail(where, 'name must be a lower-case DNS label, e.g. "weather"');
+  if (typeof def.name !== 'string' || !DNS1123_LABEL.test(def.name))
+    fail(where, 'name must be a lower-case DNS label, e.g. "weather"');
   if (!DNS1123_SUBDOMAIN.test(def.group) || !def.group.includes('.'))
     fail(where, `group "${def.group}" must be a DNS subdomain with a dot, e.g. "weather.example.com"`);
   if (!VERSION.test(def.version)) fail(where, `version "${def.version}" must look like v1, v1beta1 or v1alpha1`);
   if ((def.config as { type?: unknown } | undefined)?.type !== 'object')
     fail(where, 'config must be a TypeBox Type.Object(...) schema');
-  if (!Array.isArray(def.resources) || def.resources.length === 0) fail(where, 'resources must not be empty (an empty resource list breaks discovery)');
+  if (!Array.isArray(def.resources) || def.resources.length === 0)
+    fail(where, 'resources must not be empty (an empty resource list breaks discovery)');
   const plurals = new Set<string>();
   const kinds = new Set<string>();
   for (const r of def.resources) {
