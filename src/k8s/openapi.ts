@@ -25,7 +25,8 @@ type Schema = Record<string, unknown>;
 
 /**
  * Turns a TypeBox (draft-07 flavoured) schema into an OpenAPI 3.0 / Kubernetes structural one: drops `$id`
- * and `$schema`, `const` → `enum`, a union of literals → one `enum`, `type: [x, 'null']` → `nullable`,
+ * and `$schema`, `const` → `enum`, a union of literals → one `enum`, `type: [x, 'null']` and a union with
+ * `Type.Null()` → `nullable` (v3; v2 has no null),
  * `patternProperties` (Type.Record) → `additionalProperties`.
  */
 export function toOpenApiSchema(input: unknown, v2 = false): Schema {
@@ -62,7 +63,14 @@ export function toOpenApiSchema(input: unknown, v2 = false): Schema {
       continue;
     }
     if ((k === 'anyOf' || k === 'oneOf') && Array.isArray(v)) {
-      const lits = v as Schema[];
+      // `type: 'null'` exists in neither OpenAPI 3.0 nor Swagger 2.0: a null member makes the rest nullable.
+      const lits = (v as Schema[]).filter((x) => x.type !== 'null');
+      if (lits.length < v.length && !v2) out.nullable = true;
+      if (lits.length === 0) continue;
+      if (lits.length === 1) {
+        Object.assign(out, toOpenApiSchema(lits[0], v2));
+        continue;
+      }
       if (lits.length > 0 && lits.every((x) => 'const' in x)) {
         out.type =
           typeof lits[0]?.const === 'number' ? 'number' : typeof lits[0]?.const === 'boolean' ? 'boolean' : 'string';
