@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakePayments, type FakePayments } from '../../examples/fake-payments/server.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { kubectl, kubectlOk } from '../helpers/kubectl.ts';
@@ -119,8 +119,15 @@ describe('upstream outage (closes the fake: keep last)', () => {
     const path = `${P}/namespaces/billing/charges?limit=20`;
     expect((await gw.get(path)).status).toBe(200);
     await pay.close();
-    await new Promise((r) => setTimeout(r, 10_500)); // past the 10 s cache TTL
-    const stale = await gw.get(path);
+    // Within the 10 s cache TTL the page is fresh; past it, the upstream is asked, fails, and the page is stale.
+    const stale = await vi.waitFor(
+      async () => {
+        const r = await gw.get(path);
+        expect(r.headers.get('warning')).toMatch(/upstream unavailable/);
+        return r;
+      },
+      { timeout: 25_000, interval: 500 },
+    );
     expect(stale.status).toBe(200);
     expect(stale.headers.get('warning')).toMatch(
       /^299 - "payments: upstream unavailable \(.*\), serving data from \d+s ago"$/,
