@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as k8s from '@kubernetes/client-node';
 import { startFakeWeather, type FakeWeather } from '../../examples/fake-weather/server.ts';
 import { LOCATIONS } from '../../examples/fake-weather/locations.ts';
@@ -118,8 +118,15 @@ describe('Redis restarted under running replicas', () => {
     try {
       await eventually(converged);
       redis!.kill('SIGKILL');
-      await new Promise((r) => setTimeout(r, 1500));
-      const during = await b.get('/apis/weather.kubegate.dev/v1alpha1/forecasts');
+      // Once the replica notices the outage, its lists carry the Warning.
+      const during = await vi.waitFor(
+        async () => {
+          const r = await b.get('/apis/weather.kubegate.dev/v1alpha1/forecasts');
+          expect(r.headers.get('warning')).toMatch(/shared store is unreachable/);
+          return r;
+        },
+        { timeout: 15_000, interval: 100 },
+      );
       expect(during.status).toBe(200);
       expect(during.headers.get('warning')).toMatch(
         /shared store is unreachable, serving this replica's data from \d+s ago/,
