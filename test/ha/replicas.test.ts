@@ -1,6 +1,6 @@
 import http2 from 'node:http2';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeWeather, type FakeWeather } from '../../examples/fake-weather/server.ts';
 import { LOCATIONS } from '../../examples/fake-weather/locations.ts';
 import { startReplicaSet, type Replica, type ReplicaSet } from '../helpers/replicas.ts';
@@ -111,14 +111,20 @@ describe('three replicas on one Redis', () => {
     try {
       weather.tick();
       await eventually(() => w.events.filter((e) => e.type === 'MODIFIED').length >= 1);
-      await new Promise((r) => setTimeout(r, 1000));
-      const after = await list(lead!);
+      // Both replicas reach the same list once the change has spread.
+      const after = await vi.waitFor(
+        async () => {
+          const l = await list(lead!);
+          expect((await list(other)).metadata.resourceVersion).toBe(l.metadata.resourceVersion);
+          return l;
+        },
+        { timeout: 15_000, interval: 100 },
+      );
       for (const e of w.events) {
         const same = after.items.find((i) => i.metadata.name === e.object.metadata.name);
         if (same && same.metadata.resourceVersion === e.object.metadata.resourceVersion)
           expect(same.status).toEqual(e.object.status);
       }
-      expect((await list(other)).metadata.resourceVersion).toBe(after.metadata.resourceVersion);
     } finally {
       w.close();
     }
