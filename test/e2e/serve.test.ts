@@ -5,7 +5,7 @@ import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { createDevCertificates, createSignedCertificate } from '../../src/server/tls.ts';
 
@@ -121,7 +121,7 @@ describe('kubegate serve', () => {
       return { status: r.status, body: await r.text(), ms: 0 };
     };
     try {
-      for (let i = 0; i < 100 && !err.includes('serving on'); i++) await new Promise((r) => setTimeout(r, 100));
+      await vi.waitFor(() => expect(err).toContain('serving on'), { timeout: 10_000, interval: 100 });
       // Discovery and OpenAPI answer while the resource has no data at all (the list below still has none): they
       // never wait on the upstream.
       expect((await get('/apis/weather.kubegate.dev/v1alpha1')).status).toBe(200);
@@ -141,18 +141,20 @@ describe('kubegate serve', () => {
       writeFileSync(join(dir, 'tls.key'), renewed.key);
       writeFileSync(join(dir, 'tls.crt'), renewed.cert);
       const want = new X509Certificate(renewed.cert).serialNumber;
-      let seen = '';
-      for (let i = 0; i < 50 && seen !== want; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        seen = await new Promise<string>((res) => {
-          const s = connect({ host: '127.0.0.1', port, ca: certs.ca.cert, servername: 'localhost' }, () => {
-            res(s.getPeerX509Certificate()?.serialNumber ?? '');
-            s.end();
+      // The served certificate changes once the watcher has read the new files.
+      await vi.waitFor(
+        async () => {
+          const seen = await new Promise<string>((res) => {
+            const s = connect({ host: '127.0.0.1', port, ca: certs.ca.cert, servername: 'localhost' }, () => {
+              res(s.getPeerX509Certificate()?.serialNumber ?? '');
+              s.end();
+            });
+            s.on('error', () => res(''));
           });
-          s.on('error', () => res(''));
-        });
-      }
-      expect(seen).toBe(want);
+          expect(seen).toBe(want);
+        },
+        { timeout: 10_000, interval: 100 },
+      );
     } finally {
       p.kill('SIGTERM');
       await agent.close();
