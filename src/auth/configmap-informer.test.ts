@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { informAuthenticationConfigMap, type ConfigMapInformer } from './configmap-informer.ts';
 import { createKubeClient } from './kube-client.ts';
 import { subjectOf } from './certs.ts';
@@ -42,11 +42,7 @@ const proxyCAs = (i: ConfigMapInformer) =>
   i.current().requestHeader?.caCertificates.map((c) => subjectOf(c).commonName);
 
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await vi.waitFor(() => expect(cond(), 'condition not met in time').toBe(true), { timeout: ms, interval: 10 });
 }
 
 describe('informAuthenticationConfigMap', () => {

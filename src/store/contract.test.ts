@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import { createMemoryStore } from './memory.ts';
 import { createRedisStore } from './redis.ts';
@@ -22,13 +22,8 @@ const change = (type: Change['type'], key: string, v: number): Change => ({
   body: `{"apiVersion":"g/v1","kind":"T","metadata":{"name":"${key}","resourceVersion":""},"v":${v}}`,
 });
 
-const until = async (f: () => boolean, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+const until = (f: () => boolean, ms = 5000) =>
+  vi.waitFor(() => expect(f(), 'timed out').toBe(true), { timeout: ms, interval: 10 });
 
 function contract(name: string, make: () => Store) {
   describe(`${name} store contract`, () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import http2 from 'node:http2';
 import https from 'node:https';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeKubeApi, type FakeKubeApi } from './fake-kube-api.ts';
 import { startFrontProxy, type FrontProxy } from './front-proxy.ts';
 import { startTestKubegate, TEST_GROUP, TEST_VERSION, type TestKubegate } from './kubegate.ts';
@@ -86,11 +86,7 @@ const frontProxyHeaders = (user: string, ...groups: string[]): [string, string][
 ];
 
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await vi.waitFor(() => expect(cond(), 'condition not met in time').toBe(true), { timeout: ms, interval: 10 });
 }
 
 beforeAll(async () => {
