@@ -164,8 +164,9 @@ describe('proxy streaming', () => {
     );
     expect(got).toBe(SIZE);
     // Everything the upstream wrote but the reader has not read: kernel socket buffers on both legs plus what
-    // the gateway holds. Buffering the answer would make this the whole rest of the 200 MB.
-    expect(inFlight).toBeLessThan(32 * 1024 * 1024);
+    // the gateway holds. Buffering the answer would make this the whole rest of the 200 MB. Loopback sockets
+    // grow their buffers with load (10-15 MB measured idle, 43 MB once on a loaded machine), hence the margin.
+    expect(inFlight).toBeLessThan(64 * 1024 * 1024);
     // Resident memory stays well below the size of the answer (garbage awaiting collection included).
     expect(peak - baseline).toBeLessThan(SIZE * 0.8);
   }, 120_000);
