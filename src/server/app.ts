@@ -87,7 +87,7 @@ export function buildApp(o: AppOptions): KubegateApp {
   const app = createHttpServer({ ...o, edge: createEdge({ authenticate, isOpen }) });
   const { runtime, metrics } = o;
   const discovery = buildDiscoveryDocuments(runtime.groupVersions);
-  const gate = createGate(authenticate, o.authorizer, o.rateLimiter);
+  const gate = createGate(authenticate, o.authorizer, o.rateLimiter, failures);
   const nonResource = nonResourceGate(gate);
 
   registerBodyPolicy(app);

@@ -57,14 +57,20 @@ export async function requestUser(
   return req.user ?? edgeUser(req.raw) ?? (await authenticate(req));
 }
 
+/** What a client is told when the authorizer cannot decide; the cause goes to the failure log only. */
+export const AUTHORIZATION_UNAVAILABLE = 'authorization is unavailable: the SubjectAccessReview failed; retry later';
+
 /**
  * The gate every non-health route goes through: authenticate (once per request), then authorize `attrs`.
  * Done in the handler rather than an onRequest hook: a hook costs more per request than the GET it guards.
+ * When the authorizer fails, the client gets a fixed 503 and the cause goes to `failures` (once per cause per
+ * interval).
  */
 export function createGate(
   authenticate: (req: AuthenticationRequest) => Promise<UserInfo>,
   authorizer: Authorizer,
   limiter?: UserRateLimiter,
+  failures?: FailureLog,
 ): Gate {
   return async (req, attrs) => {
     let user = req.user;
@@ -79,8 +85,9 @@ export function createGate(
     try {
       ({ allowed, reason } = await authorizer.authorize(user, attrs));
     } catch (err) {
-      // Fail closed, but as "try again" rather than a server bug.
-      throw serviceUnavailable(`authorization unavailable: ${err instanceof Error ? err.message : String(err)}`, 1);
+      // Fail closed, but as "try again" rather than a server bug; the client learns nothing of the cause.
+      failures?.record('authorization unavailable', err instanceof Error ? err.message : 'the authorizer failed');
+      throw serviceUnavailable(AUTHORIZATION_UNAVAILABLE, 1);
     }
     if (!allowed) throw forbidden(forbiddenMessage(user, attrs, reason), attrs.resource, attrs.group, attrs.name);
   };

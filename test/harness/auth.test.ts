@@ -59,6 +59,13 @@ const identityOf = (token: string) => {
     : undefined;
 };
 
+/** The causes kubegate logged for authorizations it could not decide. */
+const authorizationCauses = (): string[] =>
+  gate.logs
+    .map((l) => JSON.parse(l) as { msg: string; cause?: string })
+    .filter((l) => l.msg === 'authorization unavailable')
+    .map((l) => l.cause ?? '');
+
 /** Straight to kubegate (as a client that can forge any header). */
 const direct = (path: string, o: DirectRequest = {}): Promise<Answer> =>
   directRequest(gate.url, pki.kubegateCA.cert, path, o);
@@ -345,14 +352,41 @@ describe('authorization failures', () => {
       kind: 'Status',
       reason: 'ServiceUnavailable',
       code: 503,
-      message: expect.stringMatching(/^authorization unavailable: .*within 400 ms/) as string,
+      message: 'authorization is unavailable: the SubjectAccessReview failed; retry later',
     });
+    // The cause is for the operator: in the log, not the answer.
+    expect(a.body).not.toContain('400 ms');
+    await expect.poll(() => authorizationCauses().some((c) => c.includes('within 400 ms'))).toBe(true);
     expect(Date.now() - started).toBeLessThan(SAR_TIMEOUT_MS + 2000);
     // Not cached: once the kube-apiserver answers, so does kubegate.
     kube.faults.subjectAccessReview = undefined;
     expect(
       (await direct(`${GV}/forecasts/nowhere`, { headers: [['Authorization', 'Bearer dave-token']] })).status,
     ).toBe(404);
+  });
+
+  it('answers a failed SubjectAccessReview with a fixed 503 and logs its cause once, never the credential', async () => {
+    kube.faults.subjectAccessReview = 500;
+    const before = authorizationCauses().filter((c) => c.includes('answered 500')).length;
+    try {
+      for (let i = 0; i < 3; i++) {
+        const a = await direct(`${GV}/forecasts/never-decided`, { headers: [['Authorization', 'Bearer dave-token']] });
+        expect(a.status).toBe(503);
+        expect(a.headers['retry-after']).toBe('1');
+        expect(JSON.parse(a.body)).toMatchObject({
+          reason: 'ServiceUnavailable',
+          code: 503,
+          message: 'authorization is unavailable: the SubjectAccessReview failed; retry later',
+        });
+        expect(a.body).not.toContain('injected failure');
+      }
+    } finally {
+      kube.faults.subjectAccessReview = undefined;
+    }
+    const after = authorizationCauses().filter((c) => c.includes('answered 500'));
+    // Three refusals, one line (the failure log's interval is a minute).
+    expect(after.length - before).toBe(1);
+    expect(gate.logs.some((l) => l.includes('dave-token'))).toBe(false);
   });
 
   it('answers 401 when TokenReview is unavailable (never anonymous)', async () => {
