@@ -113,6 +113,22 @@ describe('checkConfig', () => {
     for (const p of problems) expect(p).not.toContain('\n');
   });
 
+  it('reports a watch.sessionBufferedBytes above half of server.http2.maxSessionMemory in one line, as startup refuses it', () => {
+    const over = ['server:', '  http2:', '    maxSessionMemory: 8388608', 'watch:', '  sessionBufferedBytes: 5242880'];
+    expect(check([...over, ...base].join('\n'), [])).toEqual([
+      expect.stringMatching(
+        /^watch\.sessionBufferedBytes: 5242880 is more than half of server\.http2\.maxSessionMemory \(8388608\); lower it or raise server\.http2\.maxSessionMemory \(.*kubegate\.yaml line 5\)$/,
+      ),
+    ]);
+    // The default buffer (32 MiB) against a lowered ceiling: the line points at the ceiling.
+    expect(check(['server:', '  http2:', '    maxSessionMemory: 8388608', ...base].join('\n'), [])).toEqual([
+      expect.stringMatching(/^watch\.sessionBufferedBytes: 33554432 is more than half .*\(.*kubegate\.yaml line 3\)$/),
+    ]);
+    // Exactly half is fine.
+    const half = ['server:', '  http2:', '    maxSessionMemory: 8388608', 'watch:', '  sessionBufferedBytes: 4194304'];
+    expect(check([...half, ...base].join('\n'), [])).toEqual([]);
+  });
+
   it('a short inline token is reported by its length, never printed', () => {
     expect(() =>
       parseConfig(['auth:', '  tokens:', '    - token: tiny-secret', '      user: a', ...base].join('\n'), file),

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ResourceDefinition } from '../sdk/types.ts';
 import type { LoadedAdapter } from './adapters.ts';
 import type { LoadedConfig } from './load.ts';
+import { sessionMemoryProblem } from '../server/watch-limits.ts';
 
 /** Shortest bearer token accepted: 16 characters (96 bits when random base64). */
 export const MIN_TOKEN_LENGTH = 16;
@@ -102,7 +103,8 @@ function unknownKeys(schema: Json, value: unknown, at: string): string[] {
  * What `kubegate validate` checks beyond the schemas, each problem one line naming the field (and the config
  * line where known): printer columns and selectable fields outside the resource's schema, certificate files
  * that do not exist (paths relative to the config file), tokens shorter than {@link MIN_TOKEN_LENGTH} (inline
- * or from `tokenEnv`; never printed), and keys in an adapter's config its schema does not declare. `offline`
+ * or from `tokenEnv`; never printed), keys in an adapter's config its schema does not declare, and a
+ * `watch.sessionBufferedBytes` startup would refuse ({@link sessionMemoryProblem}). `offline`
  * leaves out what depends on the machine running the check (files, environment variables): for a config that
  * runs elsewhere, such as one rendered by the Helm chart.
  */
@@ -138,6 +140,11 @@ export function checkConfig(
       problems.push(`auth.tokens[${i}]: give token or tokenEnv${where(`/auth/tokens/${i}`)}`);
     }
   }
+  const memory = sessionMemoryProblem(config);
+  if (memory)
+    problems.push(
+      `${memory}${where(config.watch?.sessionBufferedBytes === undefined ? '/server/http2/maxSessionMemory' : '/watch/sessionBufferedBytes')}`,
+    );
   for (const [i, a] of adapters.entries()) {
     const at = where(`/adapters/${i}/module`);
     for (const k of unknownKeys(a.definition.config, a.entry.config ?? {}, '')) {

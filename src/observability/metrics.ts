@@ -15,6 +15,8 @@ export interface Metrics {
   skipped(adapter: string, resource: string, n: number, reason: string): void;
   staleServe(adapter: string, resource: string): void;
   watchEvent(resource: string, type: string, n: number): void;
+  /** A watch refused (429) by the per-user (`user`) or process-wide (`total`) limit. */
+  watchRejected(reason: 'user' | 'total'): void;
   http(verb: string, resource: string, code: number, seconds: number): void;
   /** Latency quantile of upstream calls over the recent window (for `kubectl get adapters`). */
   upstreamP99(adapter: string): number | undefined;
@@ -127,6 +129,14 @@ export function createMetrics(src: MetricsSources): Metrics {
     labelNames: ['resource', 'type'],
     registers: [registry],
   });
+  const watchRejected = new Counter({
+    name: 'kubegate_watch_rejected_total',
+    help: 'Watches refused (429) by the per-user (reason="user") or total (reason="total") limit.',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  // Both series from the start: a rate over them reads 0, not "no data", before the first refusal.
+  for (const reason of ['user', 'total']) watchRejected.inc({ reason }, 0);
   new Gauge({
     name: 'kubegate_objects',
     help: 'Objects in the local view.',
@@ -216,6 +226,7 @@ export function createMetrics(src: MetricsSources): Metrics {
     skipped: (adapter, resource, n, reason) => skipped.inc({ adapter, resource, reason }, n),
     staleServe: (adapter, resource) => stale.inc({ adapter, resource }),
     watchEvent: (resource, type, n) => events.inc({ resource, type }, n),
+    watchRejected: (reason) => watchRejected.inc({ reason }),
     http: (verb, resource, code, seconds) => requests.record(verb, resource, code, seconds),
     upstreamP99: (a) => windows.get(a)?.p99(),
     upstreamErrorRate: (a) => windows.get(a)?.errorRate(),

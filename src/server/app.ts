@@ -108,7 +108,9 @@ export function buildApp(o: AppOptions): KubegateApp {
     gate,
     discoveryFor: (g, v) => discovery.resourceLists.get(`${g}/${v}`)?.body,
     metrics,
-    watches: createWatchAdmission({ ...DEFAULT_WATCH_LIMITS, ...o.watchLimits }),
+    watches: createWatchAdmission({ ...DEFAULT_WATCH_LIMITS, ...o.watchLimits }, (reason) =>
+      metrics?.watchRejected(reason),
+    ),
   });
   return app;
 }

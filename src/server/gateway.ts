@@ -12,7 +12,7 @@ import { redisConnection } from '../store/redis-connection.ts';
 import type { Store } from '../store/types.ts';
 import { buildApp, type KubegateApp } from './app.ts';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.ts';
-import { DEFAULT_WATCH_LIMITS, type WatchLimits } from './watch-limits.ts';
+import { DEFAULT_WATCH_LIMITS, sessionMemoryProblem, type WatchLimits } from './watch-limits.ts';
 import { createConfiguredAuth, createConfiguredStore, type GatewayAuth } from './parts.ts';
 
 export type { GatewayAuth } from './parts.ts';
@@ -153,12 +153,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const auth = o.auth ?? (await createConfiguredAuth(config, logger));
   const limits = serverLimits(config);
   const watchLimits = watchLimitsOf(config);
-  // Node refuses new streams on an HTTP/2 connection past its memory ceiling: the watches' share of a
-  // connection must leave room for everything else on it.
-  if (watchLimits.sessionBufferedBytes * 2 > limits.maxSessionMemory)
-    throw new Error(
-      `watch.sessionBufferedBytes: ${watchLimits.sessionBufferedBytes} is more than half of server.http2.maxSessionMemory (${limits.maxSessionMemory})`,
-    );
+  const memoryProblem = sessionMemoryProblem(config);
+  if (memoryProblem) throw new Error(memoryProblem);
   const app = buildApp({
     runtime,
     store,

@@ -54,6 +54,25 @@ async function kubectlGetMs(gw: ChildGateway): Promise<number> {
   return performance.now() - t0;
 }
 
+/** `kubegate_watch_rejected_total{reason}` as the gateway's /metrics shows it (0 before the first refusal). */
+async function rejectedWatches(gw: ChildGateway, reason: 'user' | 'total'): Promise<number> {
+  const s = connectH2(gw);
+  try {
+    const body = await new Promise<string>((resolve, reject) => {
+      const q = s.request({ ':path': '/metrics', authorization: `Bearer ${gw.tokens.alice}` });
+      let text = '';
+      q.setEncoding('utf8');
+      q.on('data', (d: string) => (text += d));
+      q.on('end', () => resolve(text));
+      q.on('error', reject);
+    });
+    const m = new RegExp(`^kubegate_watch_rejected_total\\{reason="${reason}"\\} ([0-9.e+]+)$`, 'm').exec(body);
+    return m ? Number(m[1]) : 0;
+  } finally {
+    s.close();
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 describe('1,000 watches that never read', () => {
@@ -108,6 +127,8 @@ describe('1,000 watches that never read', () => {
 
   it('past the per-user limit, a watch gets 429 TooManyRequests with Retry-After; others are not affected', async () => {
     const pool = sessionPool(gw);
+    const userBefore = await rejectedWatches(gw, 'user');
+    const totalBefore = await rejectedWatches(gw, 'total');
     try {
       // Watches on a namespace with nothing in it queue nothing, so none is cut: they hold their places.
       const empty = '/apis/bench.kubegate.dev/v1/namespaces/nobody/instances';
@@ -118,6 +139,9 @@ describe('1,000 watches that never read', () => {
       const refused = await stalledStream(pool.next(), gw.tokens.bob, empty);
       expect(refused.status).toBe(429);
       expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
+      // The refusal is counted, under the limit that made it.
+      expect(await rejectedWatches(gw, 'user')).toBe(userBefore + 1);
+      expect(await rejectedWatches(gw, 'total')).toBe(totalBefore);
       // Another user still watches (the total limit is not reached yet).
       expect((await stalledStream(pool.next(), gw.tokens.carol, empty)).status).toBe(200);
       // Past the total limit, everyone gets 429.
@@ -126,6 +150,8 @@ describe('1,000 watches that never read', () => {
       );
       expect(more.filter((r) => r.status === 200)).toHaveLength(MAX_TOTAL - PER_USER - 1);
       expect(more.filter((r) => r.status === 429)).toHaveLength(1);
+      expect(await rejectedWatches(gw, 'total')).toBe(totalBefore + 1);
+      expect(await rejectedWatches(gw, 'user')).toBe(userBefore + 1);
     } finally {
       pool.close();
     }
