@@ -116,11 +116,18 @@ export async function startFakeWeather(
   o: { port?: number; host?: string; changeEveryMs?: number } = {},
 ): Promise<FakeWeather> {
   let step = 0;
+  // When the data last changed: the answer's `current.time` and dates follow it, as Open-Meteo's model time
+  // does, so frozen data stays byte-for-byte the same even across a minute boundary.
+  let changedAt = new Date();
+  const advance = () => {
+    step++;
+    changedAt = new Date();
+  };
   let frozen = false;
   let failure: { status: number; retryAfter?: number } | null = null;
   const patches = new Map<number, Record<string, unknown>>();
   const timer = setInterval(() => {
-    if (!frozen) step++;
+    if (!frozen) advance();
   }, o.changeEveryMs ?? 3000);
   timer.unref();
   const bad = (res: http.ServerResponse, reason: string) => {
@@ -169,9 +176,8 @@ export async function startFakeWeather(
     const days = Number(q.get('forecast_days') ?? 7);
     if (!(Number.isInteger(days) && days >= 0 && days <= 16))
       return bad(res, `Forecast days is invalid. Allowed range 0 to 16. Given ${days}.`);
-    const now = new Date();
     const body = lats.map((lat, i) => ({
-      ...forecast(lat, lons[i] ?? 0, step, current, daily, days, now),
+      ...forecast(lat, lons[i] ?? 0, step, current, daily, days, changedAt),
       ...patches.get(lat),
     }));
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
@@ -190,9 +196,7 @@ export async function startFakeWeather(
     },
     freeze: () => (frozen = true),
     unfreeze: () => (frozen = false),
-    tick: () => {
-      step++;
-    },
+    tick: advance,
     patch(latitude, fields) {
       if (fields) patches.set(latitude, fields);
       else patches.delete(latitude);
