@@ -2,7 +2,7 @@ import { encodeContinueToken } from '../k8s/continue.ts';
 import { expired, timeout } from '../k8s/errors.ts';
 import type { ListOptions } from '../k8s/params.ts';
 import type { ObjectEntry } from '../resources/entry.ts';
-import type { CollectionView } from '../resources/view.ts';
+import { lowerBound, type CollectionView } from '../resources/view.ts';
 
 /** How long a request for a resourceVersion this replica has not reached yet waits before 504. */
 export const FUTURE_RV_WAIT_MS = 3000;
@@ -40,17 +40,6 @@ export async function awaitResourceVersion(view: ListSource, rv: number): Promis
   if (rv <= view.rv) return;
   if (await view.waitFor(rv, FUTURE_RV_WAIT_MS)) return;
   throw timeout(`Too large resource version: ${rv}, current: ${view.rv}`, 'ResourceVersionTooLarge');
-}
-
-function lowerBound(entries: readonly ObjectEntry[], key: string): number {
-  let lo = 0;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((entries[mid] as ObjectEntry).key < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** The snapshot a list reads (docs/kubernetes-wire.md, "Lists"): resourceVersion, resourceVersionMatch, continue. */

@@ -285,7 +285,8 @@ class ChunkedIndex {
   }
 }
 
-function lowerBound(entries: readonly ObjectEntry[], key: string): number {
+/** The index of the first entry whose key is not below `key` (entries sorted by key). */
+export function lowerBound(entries: readonly ObjectEntry[], key: string): number {
   let lo = 0;
   let hi = entries.length;
   while (lo < hi) {
