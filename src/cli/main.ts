@@ -97,6 +97,12 @@ async function main(argv: string[]): Promise<void> {
         tls = dev.server;
         ca = dev.ca.cert;
       }
+      const audit = loaded.config.audit;
+      if (audit) {
+        // Relative to the config file, like the TLS files.
+        if (audit.policyFile) audit.policyFile = configRelative(dirname(resolve(values.config)), audit.policyFile);
+        if (audit.path !== '-') audit.path = configRelative(dirname(resolve(values.config)), audit.path);
+      }
       const logger = createLogger();
       const gw: Gateway = await startGateway({ config: loaded.config, adapters, tls, logger });
       if (values['write-kubeconfig'])

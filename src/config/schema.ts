@@ -184,6 +184,38 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    audit: Type.Optional(
+      Type.Object(
+        {
+          policyFile: Type.Optional(
+            Type.String({ minLength: 1, description: 'an audit.k8s.io/v1 Policy file (relative to this file)' }),
+          ),
+          policy: Type.Optional(Type.Unknown({ description: 'an audit.k8s.io/v1 Policy, inline' })),
+          path: Type.String({
+            minLength: 1,
+            description: 'the audit log file (relative to this file), or - for stdout',
+          }),
+          maxSize: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'megabytes before the file is rotated (0: never)' }),
+          ),
+          maxBackups: Type.Optional(Type.Integer({ minimum: 1, description: 'rotated files kept' })),
+          mode: Type.Optional(Type.Union([Type.Literal('batch'), Type.Literal('blocking')])),
+          bufferSize: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'events queued at most' }),
+          ),
+          batchMaxSize: Type.Optional(Type.Integer({ minimum: 1, description: 'events written at once' })),
+          batchMaxWait: Type.Optional(Duration),
+          maxResponseBytes: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: 16 << 20,
+              description: 'bodies recorded at RequestResponse level, at most',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     adapters: Type.Array(
       Type.Object(
         {

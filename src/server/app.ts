@@ -17,7 +17,7 @@ import { resourceRoutes } from './resources.ts';
 import { installStatusHandlers, isOpen } from './status.ts';
 import { createFailureLog } from '../auth/failures.ts';
 import { registerBodyPolicy } from './body.ts';
-import { createEdge } from './edge.ts';
+import { createEdge, type RequestListener } from './edge.ts';
 import type { ServerLimits } from './limits.ts';
 import { createWatchAdmission, DEFAULT_WATCH_LIMITS, type WatchLimits } from './watch-limits.ts';
 
@@ -46,6 +46,8 @@ export interface AppOptions {
   limits?: Partial<ServerLimits>;
   /** Receives front-proxy authentication's "headers not trusted because" reasons (wired to the failure log). */
   untrusted?: { reason?: (why: string) => void };
+  /** The audit log, in front of the edge (src/audit): sees every request, refused ones included. */
+  audit?: (next: RequestListener) => RequestListener;
   /** More readiness checks (`/readyz`). */
   readyChecks?: HealthCheck[];
   now?: () => number;
@@ -84,7 +86,9 @@ export function buildApp(o: AppOptions): KubegateApp {
   const failures = createFailureLog((msg, extra) => app.log.warn(extra, msg));
   if (o.untrusted) o.untrusted.reason = (why) => failures.record('front-proxy headers not trusted', why);
   const authenticate = createAuthenticate(o.authenticators, o.anonymous ?? false, failures);
-  const app = createHttpServer({ ...o, edge: createEdge({ authenticate, isOpen }) });
+  const edge = createEdge({ authenticate, isOpen });
+  const audit = o.audit;
+  const app = createHttpServer({ ...o, edge: audit ? (next) => audit(edge(next)) : edge });
   const { runtime, metrics } = o;
   const discovery = buildDiscoveryDocuments(runtime.groupVersions);
   const gate = createGate(authenticate, o.authorizer, o.rateLimiter, failures);

@@ -5,6 +5,7 @@ import { edgeUser } from './edge.ts';
 import { forbiddenMessage, withAuthenticatedGroup } from '../auth/types.ts';
 import { enforceUserRate, type UserRateLimiter } from '../auth/ratelimit.ts';
 import type { KubegateRequest } from './http.ts';
+import { auditDecision, auditRequest } from '../audit/recorder.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -80,6 +81,7 @@ export function createGate(
       if (limiter) enforceUserRate(limiter, user);
     }
     req.kubeAttrs = attrs;
+    auditRequest(req, user, attrs);
     let allowed: boolean;
     let reason: string | undefined;
     try {
@@ -89,6 +91,7 @@ export function createGate(
       failures?.record('authorization unavailable', err instanceof Error ? err.message : 'the authorizer failed');
       throw serviceUnavailable(AUTHORIZATION_UNAVAILABLE, 1);
     }
+    auditDecision(req.raw, allowed, reason);
     if (!allowed) throw forbidden(forbiddenMessage(user, attrs, reason), attrs.resource, attrs.group, attrs.name);
   };
 }

@@ -14,6 +14,7 @@ import { buildApp, type KubegateApp } from './app.ts';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.ts';
 import { DEFAULT_WATCH_LIMITS, sessionMemoryProblem, type WatchLimits } from './watch-limits.ts';
 import { createConfiguredAuth, createConfiguredStore, type GatewayAuth } from './parts.ts';
+import { createConfiguredAudit } from '../audit/setup.ts';
 
 export type { GatewayAuth } from './parts.ts';
 export type { KubegateApp } from './app.ts';
@@ -155,6 +156,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const watchLimits = watchLimitsOf(config);
   const memoryProblem = sessionMemoryProblem(config);
   if (memoryProblem) throw new Error(memoryProblem);
+  const audit = config.audit ? createConfiguredAudit(config.audit, { registry: metrics.registry, logger }) : undefined;
   const app = buildApp({
     runtime,
     store,
@@ -166,7 +168,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     tlsRequestCert: auth.requestClientCertificates,
     ...(auth.rateLimiter ? { rateLimiter: auth.rateLimiter } : {}),
     anonymous: auth.anonymous,
-    readyChecks: [passThrough.readyCheck],
+    readyChecks: audit ? [passThrough.readyCheck, audit.readyCheck] : [passThrough.readyCheck],
+    ...(audit ? { audit: audit.edge } : {}),
     tls: o.tls,
     logger,
     metrics,
@@ -191,6 +194,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       await passThrough.close();
       await auth.close?.();
       await closeEvents();
+      await audit?.close();
     },
   };
 }

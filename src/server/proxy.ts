@@ -5,6 +5,7 @@ import { KubeError, methodNotAllowed, pathNotFound, tooManyRequests, upstreamUna
 import type { Connecter } from '../registry/types.ts';
 import { UpstreamError, type UpstreamClient } from '../resilience/fetch.ts';
 import { proxyRequestUrl } from './proxy-path.ts';
+import { auditUpstream } from '../audit/recorder.ts';
 
 /**
  * Request headers passed on to the upstream (an allow list: hop-by-hop headers, `Authorization`, cookies and
@@ -110,6 +111,7 @@ export async function serveProxy(
     if (!reply.raw.writableFinished) ac.abort(new Error('the client went away'));
   };
   reply.raw.once('close', onClose);
+  auditUpstream(req.raw, method, url);
   let res;
   try {
     res = await upstream.stream(url, {
@@ -132,6 +134,7 @@ export async function serveProxy(
       `${where.adapter}: the upstream answered a redirect (${res.status}), which kubegate does not follow`,
     );
   }
+  auditUpstream(req.raw, method, url, res.status);
   reply.code(res.status);
   for (const h of RETURN) {
     const v = res.headers.get(h);

@@ -3,6 +3,7 @@ import { KubeError, pathNotFound, reasonForCode, toStatus } from '../k8s/errors.
 import { requestUser } from './gate.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { KubegateApp, KubegateReply } from './http.ts';
+import { auditStatus } from '../audit/recorder.ts';
 
 const JSON_TYPE = 'application/json';
 /** Paths answered without credentials (probes). */
@@ -11,7 +12,9 @@ const OPEN_PATHS = new Set(['/healthz', '/livez', '/readyz']);
 /** Answers with the Status of `err` (docs/kubernetes-wire.md, "Errors"); unexpected errors are logged once. */
 export function sendStatus(reply: KubegateReply, err: unknown): KubegateReply {
   const status = toStatus(err);
-  if (status.code === 500 && !(err instanceof KubeError))
+  const unexpected = status.code === 500 && !(err instanceof KubeError);
+  auditStatus(reply.request.raw, status, unexpected);
+  if (unexpected)
     reply.log.error({ err, reqId: reply.request.id, url: reply.request.url.split('?')[0] }, 'unexpected error');
   if (status.details?.retryAfterSeconds) reply.header('retry-after', String(status.details.retryAfterSeconds));
   if (err instanceof KubeError && err.warnings) reply.header('warning', err.warnings);

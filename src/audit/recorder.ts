@@ -1,0 +1,414 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { Readable } from 'node:stream';
+import type { RequestAttributes, UserInfo } from '../auth/types.ts';
+import { peerCertificateOf } from '../auth/peer.ts';
+import { reasonForCode, type Status } from '../k8s/errors.ts';
+import { maskSecrets } from '../observability/mask.ts';
+import { edgeUser } from '../server/edge.ts';
+import type { AuditDecision, PolicyEvaluator } from './policy.ts';
+import { attributesFromPath, recordedRequestURI } from './request-info.ts';
+import type { AuditSink } from './sink.ts';
+import { LEVEL_RANK, type AuditUser, type ResponseStatus, type Stage } from './types.ts';
+
+type RawRequest = IncomingMessage | Http2ServerRequest;
+type RawResponse = ServerResponse | Http2ServerResponse;
+type RequestListener = (req: RawRequest, res: RawResponse) => void;
+
+/** Annotation keys kubegate sets on its events (besides the apiserver's `authorization.k8s.io/*`). */
+export const ANNOTATIONS = {
+  decision: 'authorization.k8s.io/decision',
+  reason: 'authorization.k8s.io/reason',
+  frontProxy: 'authentication.kubegate.dev/front-proxy',
+  upstreamMethod: 'proxy.kubegate.dev/upstream-method',
+  upstreamPath: 'proxy.kubegate.dev/upstream-path',
+  upstreamStatus: 'proxy.kubegate.dev/upstream-status',
+  responseObject: 'audit.kubegate.dev/response-object',
+  requestObject: 'audit.kubegate.dev/request-object',
+} as const;
+
+export interface AuditorOptions {
+  policy: () => PolicyEvaluator;
+  sink: AuditSink;
+  /** Response bodies larger than this are not recorded (RequestResponse level). */
+  maxResponseBytes: number;
+  /** Request objects larger than this (serialized) are not recorded (Request level and up). */
+  maxRequestBytes?: number;
+}
+
+/** The pieces of the fastify request the audit reads (its decoded body, if any). */
+export interface AuditedRequest {
+  raw: object;
+  body?: unknown;
+}
+
+const audits = new WeakMap<object, RequestAudit>();
+
+/** metav1.MicroTime: RFC 3339 UTC with microseconds. */
+function microTime(ms: number): string {
+  const iso = new Date(Math.floor(ms)).toISOString();
+  const micros = Math.floor(ms * 1000) % 1_000_000;
+  return `${iso.slice(0, 19)}.${String(micros).padStart(6, '0')}Z`;
+}
+
+const nowMs = (): number => performance.timeOrigin + performance.now();
+
+/** An incoming Audit-ID (set by the aggregator) is kept when it looks like one; otherwise a new one is made. */
+function auditIdOf(req: RawRequest): string {
+  const v = req.headers['audit-id'];
+  return typeof v === 'string' && v.length > 0 && v.length <= 128 && /^[\w.:-]+$/.test(v) ? v : randomUUID();
+}
+
+/** X-Forwarded-For, then X-Real-Ip if not already listed, then the peer if it is not the last (as the apiserver). */
+function sourceIPs(req: RawRequest): string[] {
+  const out: string[] = [];
+  const xff = req.headers['x-forwarded-for'];
+  if (typeof xff === 'string')
+    for (const ip of xff.split(',')) {
+      const t = ip.trim();
+      if (t && out.length < 16) out.push(t);
+    }
+  const real = req.headers['x-real-ip'];
+  if (typeof real === 'string' && real.trim() && !out.includes(real.trim())) out.push(real.trim());
+  const peer = req.socket.remoteAddress;
+  if (peer && out[out.length - 1] !== peer) out.push(peer);
+  return out;
+}
+
+function auditUser(u: UserInfo | undefined): AuditUser {
+  if (!u) return {};
+  const out: AuditUser = { username: u.name };
+  if (u.uid) out.uid = u.uid;
+  if (u.groups.length > 0) out.groups = u.groups;
+  if (u.extra && Object.keys(u.extra).length > 0) out.extra = u.extra;
+  return out;
+}
+
+/** What the apiserver tells the audit log about a failed authentication (never the credential itself). */
+function authenticationFailure(req: RawRequest): string {
+  const methods: string[] = [];
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string') {
+    const scheme = auth.trim().split(' ')[0]?.toLowerCase();
+    if (scheme === 'basic') methods.push('basic');
+    if (scheme === 'bearer') methods.push('bearer');
+  }
+  if (peerCertificateOf(req)) methods.push('x509');
+  return methods.length > 0
+    ? `Authentication failed, attempted: ${methods.join(', ')}`
+    : 'Authentication failed, no credentials provided';
+}
+
+/** `obj` without `metadata.managedFields` (and that of list items), copying only what changes. */
+function withoutManagedFields(obj: unknown): unknown {
+  if (typeof obj !== 'object' || obj === null) return obj;
+  const o = obj as { metadata?: Record<string, unknown>; items?: unknown[] };
+  let out: Record<string, unknown> = o;
+  if (o.metadata && 'managedFields' in o.metadata) {
+    const metadata = { ...o.metadata };
+    delete metadata.managedFields;
+    out = { ...out, metadata };
+  }
+  if (Array.isArray(o.items)) out = { ...out, items: o.items.map(withoutManagedFields) };
+  return out;
+}
+
+/** One request's audit: its event, built up as the request goes, written at each stage the policy keeps. */
+class RequestAudit {
+  readonly id: string;
+  private readonly received: number;
+  private user: UserInfo | undefined;
+  private attrs: RequestAttributes | undefined;
+  private decision: AuditDecision | undefined;
+  private annotations: Record<string, string> | undefined;
+  private status: ResponseStatus | undefined;
+  private panicked = false;
+  private startedWritten = false;
+  private longRunning = false;
+  private body: AuditedRequest | undefined;
+  private chunks: Buffer[] | undefined;
+  private captured = 0;
+  private tooLarge = false;
+  /** The user the front proxy asserted (X-Remote-User), read before the edge strips the header. */
+  private readonly asserted: string | undefined;
+
+  private readonly o: AuditorOptions;
+  private readonly req: RawRequest;
+  private readonly res: RawResponse;
+
+  constructor(o: AuditorOptions, req: RawRequest, res: RawResponse) {
+    this.o = o;
+    this.req = req;
+    this.res = res;
+    this.id = auditIdOf(req);
+    this.received = nowMs();
+    const xru = req.headers['x-remote-user'];
+    this.asserted = typeof xru === 'string' ? xru : undefined;
+  }
+
+  annotate(key: string, value: string): void {
+    (this.annotations ??= {})[key] = value;
+  }
+
+  /** The gate resolved who asks for what: decide the level and write RequestReceived. */
+  requested(req: AuditedRequest, user: UserInfo, attrs: RequestAttributes): void {
+    if (this.decision) return;
+    this.user = user;
+    this.attrs = attrs;
+    this.body = req;
+    const d = (this.decision = this.o.policy()(user, attrs));
+    if (d.level === 'None') return;
+    this.frontProxy();
+    this.write('RequestReceived');
+    this.longRunning = attrs.verb === 'watch' || attrs.subresource === 'proxy';
+    if (this.longRunning) this.interceptHeaders();
+    else if (d.level === 'RequestResponse') this.captureBody();
+  }
+
+  responded(status: Status, unexpected: boolean): void {
+    this.status = {
+      metadata: {},
+      status: 'Failure',
+      message: status.message,
+      reason: status.reason,
+      code: status.code,
+    };
+    this.panicked = unexpected;
+  }
+
+  /** The response is over (sent, or the client went away): write the last stage. */
+  finished(): void {
+    let d = this.decision;
+    if (!d) {
+      const user = this.user ?? edgeUser(this.req);
+      this.user = user;
+      this.attrs = attributesFromPath(this.req.method ?? 'GET', this.req.url ?? '/');
+      d = this.decision = this.o.policy()(user, this.attrs);
+      if (d.level === 'None') return;
+      this.frontProxy();
+      if (!user && this.res.statusCode === 401) {
+        // As the apiserver: a failed authentication is one ResponseStarted event saying what was attempted.
+        this.status = { metadata: {}, message: authenticationFailure(this.req), reason: 'Unauthorized', code: 401 };
+        this.write('ResponseStarted');
+        return;
+      }
+      this.write('RequestReceived');
+    }
+    if (d.level === 'None') return;
+    if (this.longRunning && !this.startedWritten) this.started(this.res.headersSent ? this.res.statusCode : 200);
+    this.write(this.panicked ? 'Panic' : 'ResponseComplete');
+  }
+
+  private frontProxy(): void {
+    if (this.asserted === undefined || this.user?.name !== this.asserted) return;
+    const cn = peerCertificateOf(this.req)?.subject.CN;
+    if (typeof cn === 'string') this.annotate(ANNOTATIONS.frontProxy, cn);
+  }
+
+  private started(code: number): void {
+    if (this.startedWritten) return;
+    this.startedWritten = true;
+    this.write('ResponseStarted', code);
+  }
+
+  /** Long-running requests (watch, proxy) get a ResponseStarted event when their headers go out. */
+  private interceptHeaders(): void {
+    const res = this.res as unknown as { writeHead: (...a: unknown[]) => unknown };
+    const writeHead = res.writeHead;
+    res.writeHead = (...args: unknown[]) => {
+      this.started(typeof args[0] === 'number' ? args[0] : 200);
+      return writeHead.apply(this.res, args);
+    };
+  }
+
+  /** RequestResponse: keep the body as it is written, up to the limit. */
+  private captureBody(): void {
+    const res = this.res as unknown as { write: (...a: unknown[]) => unknown; end: (...a: unknown[]) => unknown };
+    const write = res.write;
+    const end = res.end;
+    this.chunks = [];
+    const keep = (chunk: unknown) => {
+      if (this.tooLarge || chunk === undefined || chunk === null || typeof chunk === 'function') return;
+      const b =
+        typeof chunk === 'string'
+          ? Buffer.from(chunk)
+          : chunk instanceof Uint8Array
+            ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+            : undefined;
+      if (!b) return;
+      this.captured += b.length;
+      if (this.captured > this.o.maxResponseBytes) {
+        this.tooLarge = true;
+        this.chunks = undefined;
+      } else this.chunks?.push(b);
+    };
+    // HTTP/2's end(chunk) writes the chunk through write(): counted once.
+    let ending = false;
+    res.write = (...args: unknown[]) => {
+      if (!ending) keep(args[0]);
+      return write.apply(this.res, args);
+    };
+    res.end = (...args: unknown[]) => {
+      keep(args[0]);
+      ending = true;
+      return end.apply(this.res, args);
+    };
+  }
+
+  private responseObject(): unknown {
+    if (this.tooLarge) {
+      this.annotate(ANNOTATIONS.responseObject, `omitted: the response body is over ${this.o.maxResponseBytes} bytes`);
+      return undefined;
+    }
+    if (!this.chunks || this.chunks.length === 0) return undefined;
+    const body = Buffer.concat(this.chunks);
+    // Only JSON objects (the content type often goes out with writeHead, unseen by getHeader).
+    if (body[0] !== 0x7b) return undefined;
+    try {
+      return JSON.parse(body.toString('utf8')) as unknown;
+    } catch {
+      this.annotate(ANNOTATIONS.responseObject, 'omitted: the response body is not a JSON document');
+      return undefined;
+    }
+  }
+
+  private requestObject(): unknown {
+    const b = this.body?.body;
+    if (b === undefined || b === null || typeof b !== 'object' || b instanceof Readable || Buffer.isBuffer(b))
+      return undefined;
+    return b;
+  }
+
+  private responseStatus(stage: Stage, code: number | undefined): ResponseStatus | undefined {
+    if (stage === 'RequestReceived') return undefined;
+    if (stage === 'Panic')
+      return {
+        metadata: {},
+        status: 'Failure',
+        message: this.status?.message ?? 'internal error',
+        reason: 'InternalError',
+        code: 500,
+      };
+    const c = code ?? this.res.statusCode;
+    if (this.status && this.status.code === c) return this.status;
+    if (c >= 400) return { metadata: {}, status: 'Failure', reason: reasonForCode(c), code: c };
+    return { metadata: {}, code: c };
+  }
+
+  private write(stage: Stage, code?: number): void {
+    const d = this.decision;
+    if (!d || d.omitStages.has(stage)) return;
+    const a = this.attrs;
+    const resource = a?.resource !== undefined;
+    const complete = stage === 'ResponseComplete' || stage === 'Panic';
+    const rank = LEVEL_RANK[d.level];
+    let requestObject: unknown;
+    let responseObject: unknown;
+    if (resource && rank >= LEVEL_RANK.Request && stage !== 'RequestReceived') requestObject = this.requestObject();
+    if (resource && rank >= LEVEL_RANK.RequestResponse && complete) responseObject = this.responseObject();
+    if (d.omitManagedFields) {
+      requestObject = withoutManagedFields(requestObject);
+      responseObject = withoutManagedFields(responseObject);
+    }
+    const limit = this.o.maxRequestBytes ?? this.o.maxResponseBytes;
+    if (requestObject !== undefined && JSON.stringify(requestObject).length > limit) {
+      requestObject = undefined;
+      this.annotate(ANNOTATIONS.requestObject, `omitted: the request object is over ${limit} bytes`);
+    }
+    const ua = this.req.headers['user-agent'];
+    const event = {
+      kind: 'Event',
+      apiVersion: 'audit.k8s.io/v1',
+      level: d.level,
+      auditID: this.id,
+      stage,
+      requestURI: recordedRequestURI(this.req.url ?? '/', a?.subresource === 'proxy'),
+      verb: a?.verb ?? (this.req.method ?? 'get').toLowerCase(),
+      user: auditUser(this.user),
+      sourceIPs: sourceIPs(this.req),
+      ...(typeof ua === 'string' ? { userAgent: ua } : {}),
+      ...(a && resource
+        ? {
+            objectRef: {
+              resource: a.resource,
+              ...(a.namespace !== undefined ? { namespace: a.namespace } : {}),
+              ...(a.name !== undefined ? { name: a.name } : {}),
+              apiGroup: a.group ?? '',
+              ...(a.version !== undefined ? { apiVersion: a.version } : {}),
+              ...(a.subresource !== undefined ? { subresource: a.subresource } : {}),
+            },
+          }
+        : {}),
+      responseStatus: this.responseStatus(stage, code),
+      requestObject,
+      responseObject,
+      requestReceivedTimestamp: microTime(this.received),
+      stageTimestamp: microTime(stage === 'RequestReceived' ? this.received : nowMs()),
+      annotations: this.annotations,
+    };
+    // Secrets the adapters declared never reach the log, whatever echoed them.
+    this.o.sink.push(maskSecrets(JSON.stringify(event)));
+  }
+}
+
+/**
+ * The audit of requests, in front of kubegate's edge: each request gets an Audit-ID (the aggregator's, or a new
+ * one; echoed as the `Audit-ID` header) and its events are written when it is resolved (the gate), when a
+ * long-running response starts, and when it ends. Requests refused before routing (401, odd methods) are audited
+ * from their path. See docs/operations.md, "Auditing".
+ *
+ * @example
+ * const audit = createAuditor({ policy: () => compilePolicy(DEFAULT_POLICY), sink, maxResponseBytes: 65536 });
+ * createHttpServer({ ...o, edge: (next) => audit(createEdge(edgeOptions)(next)) });
+ */
+export function createAuditor(o: AuditorOptions): (next: RequestListener) => RequestListener {
+  return (next) => (req, res) => {
+    const a = new RequestAudit(o, req, res);
+    audits.set(req, a);
+    res.setHeader('Audit-ID', a.id);
+    res.once('close', () => a.finished());
+    const wait = o.sink.room();
+    if (wait) void wait.then(() => next(req, res));
+    else next(req, res);
+  };
+}
+
+/** The gate resolved the user and the attributes of a request (writes RequestReceived). */
+export function auditRequest(req: AuditedRequest, user: UserInfo, attrs: RequestAttributes): void {
+  audits.get(req.raw)?.requested(req, user, attrs);
+}
+
+/** The authorizer's decision, as the apiserver's `authorization.k8s.io/*` annotations. */
+export function auditDecision(raw: object, allowed: boolean, reason: string | undefined): void {
+  const a = audits.get(raw);
+  if (!a) return;
+  a.annotate(ANNOTATIONS.decision, allowed ? 'allow' : 'forbid');
+  a.annotate(ANNOTATIONS.reason, reason ?? '');
+}
+
+/** The Status a request was answered with; `unexpected`: a handler failed (the Panic stage). */
+export function auditStatus(raw: object, status: Status, unexpected: boolean): void {
+  audits.get(raw)?.responded(status, unexpected);
+}
+
+/** Adds an annotation to the request's events (short values; never a credential). */
+export function auditAnnotate(raw: object, key: string, value: string): void {
+  audits.get(raw)?.annotate(key, value);
+}
+
+/** A proxied call: the upstream method, path (never the query or credentials in the URL) and, once known, status. */
+export function auditUpstream(raw: object, method: string, url: URL | string, status?: number): void {
+  const a = audits.get(raw);
+  if (!a) return;
+  if (status === undefined) {
+    a.annotate(ANNOTATIONS.upstreamMethod, method);
+    let path = '';
+    try {
+      path = (typeof url === 'string' ? new URL(url) : url).pathname;
+    } catch {
+      // not a URL: nothing recorded
+    }
+    a.annotate(ANNOTATIONS.upstreamPath, path);
+  } else a.annotate(ANNOTATIONS.upstreamStatus, String(status));
+}
