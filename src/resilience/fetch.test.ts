@@ -49,6 +49,16 @@ describe('upstream policy', () => {
     expect(proxy.calls - before).toBe(1);
   });
 
+  it('retries a POST the adapter marks idempotent (a query API that reads with POST)', async () => {
+    let n = 0;
+    proxy.set(() => (n++ < 2 ? { kind: 'status', status: 503 } : { kind: 'none' }));
+    const before = proxy.calls;
+    const c = createUpstreamClient({ ...fast, retries: 3 });
+    const r = await c.fetch(`${proxy.url}/x`, { method: 'POST', body: 'Action=Describe', idempotent: true });
+    expect(r.status).toBe(200);
+    expect(proxy.calls - before).toBe(3);
+  });
+
   it('honours Retry-After: no upstream call for at least that long', async () => {
     proxy.set({ kind: 'status', status: 429, retryAfter: '2' });
     const c = createUpstreamClient({ ...fast, retries: 0 });

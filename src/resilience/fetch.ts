@@ -12,7 +12,7 @@ import {
   type IBackoff,
   type IRetryBackoffContext,
 } from 'cockatiel';
-import type { UpstreamFetch } from '../sdk/types.ts';
+import type { UpstreamFetch, UpstreamRequestInit } from '../sdk/types.ts';
 import { Readable } from 'node:stream';
 import { createTokenBucket } from './token-bucket.ts';
 import { createLane, fromWebWithIdle, LaneRejectedError, limitStream, StreamLimitError } from './stream.ts';
@@ -232,7 +232,8 @@ async function readLimited(res: Response, max: number): Promise<Response> {
 
 /**
  * The adapter's fetch, outermost first: rate limit (token bucket) → bulkhead → circuit breaker → retry
- * (exponential backoff with jitter, GET/HEAD only, honouring Retry-After) → per-attempt deadline.
+ * (exponential backoff with jitter, GET/HEAD and calls marked `idempotent` only, honouring Retry-After) →
+ * per-attempt deadline.
  *
  * The per-attempt deadline is one timer that aborts the request: measured cheaper than cockatiel's
  * `timeout()` policy, which builds a linked AbortSignal per call (see BENCHMARKS.md). It covers the body too:
@@ -412,11 +413,13 @@ export function createUpstreamClient(
   const lane = createLane(o.proxyMaxConcurrent, o.proxyMaxConcurrentPerUser, o.proxyMaxQueued);
 
   return {
-    async fetch(input, init) {
+    async fetch(input, withMarks) {
       const deadline = Date.now() + o.deadlineMs;
-      await takeToken(input, deadline, init?.signal);
+      await takeToken(input, deadline, withMarks?.signal);
+      const { idempotent: marked, ...rest }: UpstreamRequestInit = withMarks ?? {};
+      const init: RequestInit | undefined = withMarks ? rest : undefined;
       const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
-      const idempotent = method === 'GET' || method === 'HEAD';
+      const idempotent = marked ?? (method === 'GET' || method === 'HEAD');
       try {
         return await pool.execute(() =>
           breaker.execute(() =>

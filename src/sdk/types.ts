@@ -60,10 +60,25 @@ export interface ObjectInput {
  * A fetch with the adapter's resilience policy applied (rate limit, bulkhead, breaker, retries, deadline,
  * body size limit). 2xx and non-retryable answers (400, 401, 403, 404, 409, 422, ...) come back as Responses
  * for the adapter to read; transient failures (network errors, timeouts, 408, 429, 5xx) are retried for
- * GET/HEAD and, when they persist, thrown as `UpstreamError` (with `status`). Adapters add their own
- * credentials (headers); kubegate never logs them.
+ * GET/HEAD and for calls marked `idempotent` and, when they persist, thrown as `UpstreamError` (with
+ * `status`). Adapters add their own credentials (headers); kubegate never logs them.
  */
-export type UpstreamFetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+export type UpstreamFetch = (input: string | URL | Request, init?: UpstreamRequestInit) => Promise<Response>;
+
+/**
+ * RequestInit plus what the policy needs to know about the call.
+ *
+ * @example
+ * // A query API that reads with POST (EC2's Describe* actions, GraphQL queries): retried like a GET.
+ * await ctx.fetch(url, { method: 'POST', body: form, idempotent: true, signal: ctx.signal });
+ */
+export interface UpstreamRequestInit extends RequestInit {
+  /**
+   * The call only reads, whatever its method, so a transient failure may be retried with backoff like a
+   * GET's. Default: true for GET and HEAD, false otherwise.
+   */
+  idempotent?: boolean;
+}
 
 export interface AdapterLogger {
   debug(msg: string, extra?: Record<string, unknown>): void;
