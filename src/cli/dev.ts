@@ -10,6 +10,7 @@ import { closeOnSignal } from './signals.ts';
 import { startFakeWeather, type FakeWeather } from '../../examples/fake-weather/server.ts';
 import { LOCATIONS } from '../../examples/fake-weather/locations.ts';
 import { startFakePayments } from '../../examples/fake-payments/server.ts';
+import { REGIONS, startFakeEc2 } from '../../examples/fake-ec2/server.ts';
 
 // The bundled adapters, as sources in the repository or built JavaScript in an installed package (dist/).
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -39,6 +40,11 @@ export async function runDev(o: DevOptions): Promise<DevGateway> {
   const host = o.host ?? '127.0.0.1';
   const weather = await startFakeWeather({ port: 0, host: '127.0.0.1' });
   const payments = await startFakePayments({ port: 0 });
+  const ec2 = await startFakeEc2({ port: 0, instances: 600, tickMs: 5000 });
+  // The aws adapter takes credentials from the AWS SDK's default chain, environment first; the fake accepts
+  // any signed request, so a demo without AWS credentials gets placeholder ones (never sent anywhere else).
+  process.env.AWS_ACCESS_KEY_ID ??= 'AKIDKUBEGATEDEMO';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'kubegate-demo-secret';
   const token = randomBytes(24).toString('base64url');
   const config = parseConfig(
     JSON.stringify({
@@ -62,6 +68,12 @@ export async function runDev(o: DevOptions): Promise<DevGateway> {
           module: bundled('payments'),
           config: { baseUrl: payments.url, apiKey: payments.apiKey },
         },
+        {
+          name: 'aws',
+          module: bundled('aws'),
+          pollInterval: '5s',
+          config: { regions: REGIONS, endpoint: ec2.url },
+        },
       ],
     }),
     'kubegate dev',
@@ -75,6 +87,7 @@ export async function runDev(o: DevOptions): Promise<DevGateway> {
     await gw.close();
     await weather.close();
     await payments.close();
+    await ec2.close();
   };
   if (!o.quiet) {
     process.stderr.write(
@@ -82,6 +95,8 @@ export async function runDev(o: DevOptions): Promise<DevGateway> {
         `In another shell:\n` +
         `  export KUBECONFIG=${kubeconfig}\n` +
         `  kubectl api-resources --api-group=weather.kubegate.dev\n` +
+        `  kubectl get instances -o wide                 # EC2 through the AWS SDK, against a fake EC2\n` +
+        `  kubectl get instances -l region=eu-west-1 --field-selector status.state=running -w\n` +
         `  kubectl get forecasts -o wide\n` +
         `  kubectl get forecasts -l country=FR -w\n` +
         `  kubectl explain forecasts.status\n` +
