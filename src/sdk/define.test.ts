@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { DefinitionError, defineAdapter, defineResource } from './define.ts';
-import type { AdapterDefinition, PassThroughResource, ResourceDefinition } from './types.ts';
+import type { AdapterDefinition, PassThroughResource, ResourceDefinition, VersionedObject } from './types.ts';
 
 const mirror = {
   kind: 'Forecast',
@@ -187,5 +187,85 @@ describe('defineAdapter', () => {
   it.each(cases)('rejects a definition with %s, naming the option', (_what, define, message) => {
     expect(define).toThrow(DefinitionError);
     expect(define).toThrow(message);
+  });
+});
+
+describe('resource versions', () => {
+  const same = (o: VersionedObject) => o;
+  const hub = { name: 'v1', storage: true };
+  const alpha = { name: 'v1alpha1', deprecated: true, fromHub: same, toHub: same };
+  const versioned = (versions: unknown) => resource(mirror, { versions });
+
+  it('accepts a storage version and converted ones', () => {
+    const def = { ...mirror, versions: [hub, alpha, { name: 'v1beta1', served: false }] };
+    expect(defineResource(def)).toBe(def);
+    const adapter = {
+      name: 'weather',
+      group: 'weather.example.com',
+      version: 'v1',
+      config: Type.Object({}),
+      resources: [defineResource(def)],
+    };
+    expect(defineAdapter(adapter)).toBe(adapter);
+  });
+
+  const cases: [string, () => unknown, RegExp][] = [
+    ['no versions', versioned([]), /versions must be a non-empty array/],
+    ['no storage version', versioned([{ name: 'v1' }, alpha]), /exactly one version must be the storage version/],
+    [
+      'two storage versions',
+      versioned([hub, { name: 'v2', storage: true }]),
+      /exactly one version must be the storage version.*found 2/,
+    ],
+    [
+      'a name declared twice',
+      versioned([hub, { ...alpha, name: 'v1' }]),
+      /versions\[1\]: version "v1" is declared twice/,
+    ],
+    ['a bad name', versioned([hub, { ...alpha, name: 'version2' }]), /versions\[1\]: name "version2" must look like/],
+    [
+      'no served version',
+      versioned([
+        { ...hub, served: false },
+        { ...alpha, served: false },
+      ]),
+      /at least one version must be served/,
+    ],
+    ['one conversion of two', versioned([hub, { name: 'v2', fromHub: same }]), /give both fromHub and toHub/],
+    ['a conversion on the hub', versioned([{ ...hub, fromHub: same, toHub: same }]), /the storage version is the hub/],
+    ['a schema on the hub', versioned([{ ...hub, columns: [] }]), /declare them there/],
+    [
+      'a warning on a version that is not deprecated',
+      versioned([hub, { name: 'v2', deprecationWarning: 'old' }]),
+      /deprecationWarning can only be set on a deprecated version/,
+    ],
+    [
+      'a warning with a line break',
+      versioned([hub, { ...alpha, deprecationWarning: 'a\nb' }]),
+      /deprecationWarning must be 1 to 256 printable characters/,
+    ],
+    [
+      'a bad column of a version',
+      versioned([hub, { ...alpha, columns: [{ name: 'A', type: 'string', jsonPath: 'a' }] }]),
+      /versions\[1\]: columns\[0\].jsonPath must start with "."/,
+    ],
+    ['versions on a pass-through resource', resource(passthrough, { versions: [hub] }), /only mirror resources/],
+  ];
+
+  it.each(cases)('rejects %s, naming the option', (_what, define, message) => {
+    expect(define).toThrow(DefinitionError);
+    expect(define).toThrow(message);
+  });
+
+  it('the storage version must be the adapter version', () => {
+    const define = () =>
+      defineAdapter({
+        name: 'weather',
+        group: 'weather.example.com',
+        version: 'v1alpha1',
+        config: Type.Object({}),
+        resources: [defineResource({ ...mirror, versions: [hub, alpha] })],
+      });
+    expect(define).toThrow(/storage version "v1" must be the adapter's version "v1alpha1"/);
   });
 });

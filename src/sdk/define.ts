@@ -1,5 +1,11 @@
 import type { TObject } from '@sinclair/typebox';
-import type { AdapterDefinition, MirrorResource, PassThroughResource, ResourceDefinition } from './types.ts';
+import type {
+  AdapterDefinition,
+  ColumnDefinition,
+  MirrorResource,
+  PassThroughResource,
+  ResourceDefinition,
+} from './types.ts';
 import { parseDuration } from './duration.ts';
 import { KubegateError } from '../errors.ts';
 
@@ -105,7 +111,63 @@ export function defineResource<C>(def: ResourceDefinition<C>): ResourceDefinitio
     if (!/^[A-Za-z0-9_.-]+$/.test(f)) fail(where, `fields: "${f}" must be a dotted path like "status.condition"`);
   if (def.proxy !== undefined && (typeof def.proxy.baseUrl !== 'function' || typeof def.proxy.target !== 'function'))
     fail(where, 'proxy.baseUrl and proxy.target must be functions');
+  if (def.versions !== undefined) checkVersions(where, def);
   return def;
+}
+
+function checkColumns(where: string, columns: ColumnDefinition[]): void {
+  const names = new Set<string>();
+  for (const [i, col] of columns.entries()) {
+    if (!col.name) fail(where, `columns[${i}].name is required`);
+    if (names.has(col.name)) fail(where, `columns[${i}].name "${col.name}" is declared twice`);
+    names.add(col.name);
+    if (!['string', 'integer', 'number', 'boolean', 'date'].includes(col.type))
+      fail(where, `columns[${i}].type must be string, integer, number, boolean or date`);
+    if (typeof col.jsonPath !== 'string' || (!col.jsonPath.startsWith('.') && !col.jsonPath.startsWith('{')))
+      fail(where, `columns[${i}].jsonPath must start with "." (e.g. ".status.temperatureC")`);
+  }
+}
+
+/** `versions`: one storage (hub) version, unique names, something served, conversions on the others. */
+function checkVersions(where: string, def: ResourceDefinition): void {
+  const versions = def.versions;
+  if (!Array.isArray(versions) || versions.length === 0)
+    fail(where, "versions must be a non-empty array (or left out to serve the adapter's version only)");
+  if (def.mode !== 'mirror') fail(where, 'versions: only mirror resources can declare several versions');
+  const names = new Set<string>();
+  for (const [i, v] of versions.entries()) {
+    const at = `${where}: versions[${i}]`;
+    if (typeof v.name !== 'string' || !VERSION.test(v.name))
+      fail(at, `name ${JSON.stringify(v.name)} must look like v1, v1beta1 or v1alpha1`);
+    if (names.has(v.name)) fail(at, `version "${v.name}" is declared twice`);
+    names.add(v.name);
+    if (v.deprecationWarning !== undefined) {
+      const w = v.deprecationWarning;
+      if (!v.deprecated) fail(at, 'deprecationWarning can only be set on a deprecated version (deprecated: true)');
+      // eslint-disable-next-line no-control-regex
+      if (typeof w !== 'string' || w.length === 0 || w.length > 256 || /[\x00-\x1f\x7f]/.test(w))
+        fail(at, 'deprecationWarning must be 1 to 256 printable characters');
+    }
+    const conversions = [v.fromHub, v.toHub].filter((f) => f !== undefined);
+    if (conversions.some((f) => typeof f !== 'function')) fail(at, 'fromHub and toHub must be functions');
+    if (v.storage) {
+      if (conversions.length > 0) fail(at, 'the storage version is the hub: it has no fromHub/toHub');
+      if (v.schema !== undefined || v.columns !== undefined || v.fields !== undefined)
+        fail(at, "the storage version uses the resource's schema, columns and fields: declare them there");
+    } else if (conversions.length === 1) {
+      fail(at, 'give both fromHub and toHub (or neither, when only apiVersion differs)');
+    }
+    if (v.columns !== undefined) checkColumns(at, v.columns);
+    for (const f of v.fields ?? [])
+      if (!/^[A-Za-z0-9_.-]+$/.test(f)) fail(at, `fields: "${f}" must be a dotted path like "status.condition"`);
+  }
+  const storage = versions.filter((v) => v.storage === true);
+  if (storage.length !== 1)
+    fail(
+      where,
+      `versions: exactly one version must be the storage version (storage: true), the hub the others convert from; found ${storage.length}`,
+    );
+  if (!versions.some((v) => v.served !== false)) fail(where, 'versions: at least one version must be served');
 }
 
 /**
@@ -136,6 +198,12 @@ export function defineAdapter<S extends TObject>(def: AdapterDefinition<S>): Ada
     if (kinds.has(r.kind)) fail(where, `resource kind "${r.kind}" is declared twice`);
     plurals.add(r.plural);
     kinds.add(r.kind);
+    const hub = r.versions?.find((v) => v.storage === true);
+    if (hub && hub.name !== def.version)
+      fail(
+        where,
+        `resource "${r.kind}": the storage version "${hub.name}" must be the adapter's version "${def.version}" (what list returns is stored as that version)`,
+      );
   }
   return def;
 }

@@ -137,6 +137,55 @@ export interface ProxyDefinition<C> {
   query?: string[];
 }
 
+/**
+ * An object as a version conversion sees it: identity (read-only), labels, annotations, spec and status.
+ * apiVersion and kind are the framework's; name, namespace, uid, resourceVersion and creationTimestamp are the
+ * same in every version (changes to them are ignored).
+ */
+export interface VersionedObject {
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec?: unknown;
+  status?: unknown;
+}
+
+/**
+ * One version of a resource, like a CustomResourceDefinition's `versions[]`. The storage version (the hub) is
+ * what `list`/`get` return and what is stored; every other version is converted from it when served, once
+ * per object change. All versions share one store: resourceVersions, names and uids are the same in each.
+ */
+export interface ResourceVersion {
+  /** Version name, e.g. `v1` or `v1beta1` (the adapter's `version` names the storage version). */
+  name: string;
+  /** The hub: exactly one version has it; its schema, columns and fields are the resource's own. */
+  storage?: boolean;
+  /** Served under `/apis/<group>/<name>`; default true. At least one version is served. */
+  served?: boolean;
+  /** Every request on this version gets a `Warning` (and OpenAPI marks it deprecated). */
+  deprecated?: boolean;
+  /**
+   * The Warning text of a deprecated version; default `<group>/<name> <Kind> is deprecated; use
+   * <group>/<newer> <Kind>`, as the kube-apiserver words it for CustomResourceDefinitions. At most 256
+   * printable characters.
+   */
+  deprecationWarning?: string;
+  /** This version's schema; default the resource's (storage version's) schema. */
+  schema?: { spec?: TSchema; status?: TSchema };
+  /** This version's printer columns; default the resource's. */
+  columns?: ColumnDefinition[];
+  /** This version's extra field-selector paths; default the resource's. */
+  fields?: string[];
+  description?: string;
+  /** Converts a storage-version object to this version (pure, synchronous; give both or neither). */
+  fromHub?: (obj: VersionedObject) => VersionedObject;
+  /** Converts an object of this version to the storage version; `toHub(fromHub(x))` must give back x. */
+  toHub?: (obj: VersionedObject) => VersionedObject;
+}
+
 interface ResourceBase {
   /** Kind, e.g. `Forecast`. */
   kind: string;
@@ -156,6 +205,11 @@ interface ResourceBase {
   fields?: string[];
   /** One-line description for OpenAPI/explain. */
   description?: string;
+  /**
+   * Several served versions of this resource (mirror resources), converted from and to the storage version:
+   * see {@link ResourceVersion}. Without it the resource is served in the adapter's `version` only.
+   */
+  versions?: ResourceVersion[];
 }
 
 interface ProxyCapable<C> {
@@ -236,7 +290,10 @@ export interface AdapterDefinition<S extends TObject = TObject> {
   name: string;
   /** API group, e.g. `weather.example.com`. */
   group: string;
-  /** API version, e.g. `v1alpha1`. */
+  /**
+   * API version, e.g. `v1alpha1`: the version every resource is served in, and the storage version of a
+   * resource that declares `versions`.
+   */
   version: string;
   /** TypeBox schema of the adapter's config; validated at load with errors naming the field. */
   config: S;
