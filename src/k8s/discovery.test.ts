@@ -91,3 +91,30 @@ describe('negotiateDiscovery', () => {
     expect(negotiateDiscovery(accept)).toBe(want);
   });
 });
+
+describe('several versions of a group', () => {
+  const base = gvs[0] as GroupVersionInfo;
+  const at = (version: string): GroupVersionInfo => ({
+    ...base,
+    version,
+    resources: base.resources.map((r) => ({ ...r, version })),
+  });
+  // Declared in another order than Kubernetes priority.
+  const d = buildDiscoveryDocuments([at('v1alpha1'), at('v1beta1'), at('v1')]);
+  it('legacy discovery prefers GA over beta over alpha', () => {
+    const group = JSON.parse(d.groups.get('weather.example.com')?.body.toString() ?? '{}') as {
+      versions: { version: string }[];
+      preferredVersion: { version: string };
+    };
+    expect(group.versions.map((v) => v.version)).toEqual(['v1', 'v1beta1', 'v1alpha1']);
+    expect(group.preferredVersion.version).toBe('v1');
+  });
+  it('aggregated discovery lists every version in priority order with its own responseKind', () => {
+    const list = JSON.parse(d.v2.body.toString()) as {
+      items: { versions: { version: string; resources: { responseKind: { version: string } }[] }[] }[];
+    };
+    const versions = list.items[0]?.versions ?? [];
+    expect(versions.map((v) => v.version)).toEqual(['v1', 'v1beta1', 'v1alpha1']);
+    for (const v of versions) expect(v.resources[0]?.responseKind.version).toBe(v.version);
+  });
+});

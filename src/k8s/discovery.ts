@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { GroupVersionInfo, ResourceInfo } from './types.ts';
 import { parseAccept } from './negotiate.ts';
+import { compareVersionPriority } from './versions.ts';
 
 /** A precomputed discovery or OpenAPI document. */
 export interface Doc {
@@ -23,9 +24,11 @@ function doc(value: unknown, contentType = JSON_CONTENT_TYPE): Doc {
   return { body, etag: etagOf(body), contentType };
 }
 
+/** Group → its versions in Kubernetes priority order (versions.ts): the first is the preferred version. */
 const byGroup = (gvs: readonly GroupVersionInfo[]) => {
   const m = new Map<string, GroupVersionInfo[]>();
   for (const gv of gvs) m.set(gv.group, [...(m.get(gv.group) ?? []), gv]);
+  for (const vs of m.values()) vs.sort((a, b) => compareVersionPriority(a.version, b.version));
   return m;
 };
 

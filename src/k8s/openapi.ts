@@ -159,8 +159,10 @@ function schemasFor(r: ResourceInfo, ref: (n: string) => string, v2: boolean): R
       description: 'The observed state reported by the upstream.',
       ...toOpenApiSchema(r.schema.status, v2),
     };
+  // apidiscovery has no deprecation field: a deprecated version says so here (kubectl explain) and in a Warning.
+  const description = r.deprecated ? `Deprecated: ${r.deprecated}. ${r.description}` : r.description;
   return {
-    [name]: { description: r.description, type: 'object', properties: props, 'x-kubernetes-group-version-kind': [gvk] },
+    [name]: { description, type: 'object', properties: props, 'x-kubernetes-group-version-kind': [gvk] },
     [`${name}List`]: {
       description: `${r.kind}List is a list of ${r.kind}.`,
       type: 'object',
@@ -195,6 +197,7 @@ function op(
       : { '200': { description: 'OK', content: { 'application/json': { schema } } } },
     'x-kubernetes-action': action,
     'x-kubernetes-group-version-kind': { group: r.group, version: r.version, kind: r.kind },
+    ...(r.deprecated ? { deprecated: true } : {}),
   };
 }
 

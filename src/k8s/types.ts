@@ -30,6 +30,8 @@ export interface ResourceInfo {
   /** Field-selector paths beyond metadata.name / metadata.namespace. */
   fields: string[];
   description: string;
+  /** Warning text of a deprecated version (OpenAPI marks it); undefined when the version is not deprecated. */
+  deprecated?: string;
 }
 
 /** A group-version served by kubegate. */
