@@ -4,12 +4,13 @@ import type { Negotiated } from '../k8s/negotiate.ts';
 import type { ListOptions } from '../k8s/params.ts';
 import { shortAge, staleDataWarning, warningHeader } from '../k8s/warning.ts';
 import type { IncludeObject } from '../resources/encode.ts';
-import { objectKey } from '../resources/entry.ts';
+import { objectKey, type ObjectEntry } from '../resources/entry.ts';
 import type { Poller } from '../resources/poller.ts';
 import type { CollectionView } from '../resources/view.ts';
 import type { FrameEncoder, WatchHub } from '../resources/watch.ts';
 import { StorageBase, type CommonParts } from './base.ts';
-import { awaitResourceVersion, objectFilter, selectList } from './list.ts';
+import { awaitResourceVersion, objectFilter, selectList, type ListSource } from './list.ts';
+import { convertedSource } from './versions.ts';
 import type { Fetched, Getter, ListPage, Lister, PreparedWatch, ServedResource, Watcher } from './types.ts';
 
 /** How long a request waits for a collection's first poll before answering 503. */
@@ -26,6 +27,10 @@ export interface MirrorParts extends CommonParts {
   /** Called when a request is answered from stale data (metrics). */
   onStale?: () => void;
   now?: () => number;
+  /** Hub entry → served entry, when this is another version than the stored one (versions.ts). */
+  convert?: (e: ObjectEntry) => ObjectEntry;
+  /** The Warning header value of a deprecated version. */
+  deprecation?: string;
 }
 
 /** Health of a mirrored resource, for readiness, metrics and `kubectl get adapters`. */
@@ -65,11 +70,16 @@ export class MirrorStorage extends StorageBase implements ServedResource {
   private readonly now: () => number;
   /** One frame encoder per format, shared by the resource's watchers. */
   private readonly frameEncoders = new Map<string, FrameEncoder>();
+  /** What lists read: the view, or the view converted to this version. */
+  private readonly source: ListSource;
+  readonly deprecation: string | undefined;
 
   constructor(p: MirrorParts) {
     super(p);
     this.p = p;
     this.now = p.now ?? Date.now;
+    this.source = p.convert ? convertedSource(p.view, p.convert) : p.view;
+    this.deprecation = p.deprecation;
   }
 
   status(): MirrorStatus {
@@ -131,15 +141,15 @@ export class MirrorStorage extends StorageBase implements ServedResource {
 
   async get(namespace: string | undefined, name: string): Promise<Fetched> {
     const warnings = await this.ready();
-    const entry = this.p.view.get(objectKey(namespace, name));
-    if (!entry) throw notFound(this.info.plural, this.info.group, name);
+    const stored = this.p.view.get(objectKey(namespace, name));
+    if (!stored) throw notFound(this.info.plural, this.info.group, name);
+    const entry = this.p.convert ? this.p.convert(stored) : stored;
     return warnings ? { entry, warnings } : { entry };
   }
 
   async list(namespace: string | undefined, o: ListOptions): Promise<ListPage> {
     const warnings = await this.ready();
-    const { view, field } = this.p;
-    const sel = await selectList(view, field, namespace, o);
+    const sel = await selectList(this.source, this.p.field, namespace, o);
     const page: ListPage = {
       entries: sel.entries,
       meta: {
@@ -166,6 +176,11 @@ export class MirrorStorage extends StorageBase implements ServedResource {
               ? enc.tableFrame(type, entry, rv, first, format.version, include)
               : enc.jsonFrame(type, entry, rv, end)
         : (type, entry, rv, _first, end) => enc.jsonFrame(type, entry, rv, end);
+    const convert = this.p.convert;
+    if (convert) {
+      const inVersion = e;
+      e = (type, entry, rv, first, end) => inVersion(type, entry && convert(entry), rv, first, end);
+    }
     this.frameEncoders.set(key, e);
     return e;
   }
@@ -197,8 +212,13 @@ export class MirrorStorage extends StorageBase implements ServedResource {
       await awaitResourceVersion(view, rv);
       fromRv = rv;
     }
-    const filter = objectFilter(field, namespace, o);
-    const formatKey = format.kind === 'table' ? `table/${format.version}/${o.includeObject}` : 'json';
+    const convert = this.p.convert;
+    const selects = objectFilter(field, namespace, o);
+    // The hub's watchers and events, judged and encoded in this version (frames shared per version).
+    const filter = convert && selects ? (e: ObjectEntry) => selects(convert(e)) : selects;
+    const formatKey =
+      (convert ? `${this.info.version}/` : '') +
+      (format.kind === 'table' ? `table/${format.version}/${o.includeObject}` : 'json');
     const encode = this.frameEncoder(format, o.includeObject, formatKey);
     // timeoutSeconds=0 asks for the default, as on the kube-apiserver (not for a watch that ends at once).
     const timeoutMs = o.timeoutSeconds ? o.timeoutSeconds * 1000 : defaultTimeoutMs();

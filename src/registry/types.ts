@@ -85,6 +85,8 @@ export interface ServedResource {
   lister: Lister;
   watcher?: Watcher;
   proxy?: Connecter;
+  /** The `Warning` header value every request on a deprecated version gets (registry/versions.ts). */
+  deprecation?: string | undefined;
 }
 
 /** Finds served resources by their path (the runtime implements it). */

@@ -26,6 +26,7 @@ import type { CommonParts } from '../registry/base.ts';
 import { MirrorStorage, type MirrorParts } from '../registry/mirror.ts';
 import { PassThroughStorage } from '../registry/passthrough.ts';
 import type { ServedResource } from '../registry/types.ts';
+import { servedVersions, type ServedVersion } from '../registry/versions.ts';
 import type { ResourceHealth } from './self-adapter.ts';
 import type { UserInfo } from '../auth/types.ts';
 import { secretValues, setSecrets } from '../observability/mask.ts';
@@ -245,6 +246,7 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
   const collections: Collection[] = [];
   const groupVersions: GroupVersionInfo[] = [];
   const passthrough: PassThroughStorage[] = [];
+  const versionsOf = new Map<Collection, ServedVersion[]>();
   const queryCache = o.queryCache ?? createMemoryQueryCache();
   for (const loaded of adapters) {
     const { definition: def, entry } = loaded;
@@ -258,16 +260,48 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
         ...(o.baseFetch ? { baseFetch: o.baseFetch } : {}),
       }),
     };
-    const gv: GroupVersionInfo = { group: def.group, version: def.version, resources: [] };
+    // One group-version per version any resource is served in, the adapter's own first.
+    const gvs = new Map<string, GroupVersionInfo>();
+    const gvOf = (version: string) => {
+      let gv = gvs.get(version);
+      if (!gv) gvs.set(version, (gv = { group: def.group, version, resources: [] }));
+      return gv;
+    };
+    gvOf(def.version);
     for (const r of def.resources as ResourceDefinition[]) {
       const info = resourceInfo(def.group, def.version, r);
-      gv.resources.push(info);
-      if (r.mode === 'passthrough') passthrough.push(createPassThrough(scope, info, r, o, queryCache));
-      else collections.push(createMirror(scope, info, r, o, holder));
+      if (r.mode === 'passthrough') {
+        gvOf(def.version).resources.push(info);
+        passthrough.push(createPassThrough(scope, info, r, o, queryCache));
+        continue;
+      }
+      const c = createMirror(scope, info, r, o, holder);
+      const served = servedVersions(info, r);
+      for (const v of served) gvOf(v.info.version).resources.push(v.info);
+      collections.push(c);
+      versionsOf.set(c, served);
     }
-    groupVersions.push(gv);
+    for (const gv of gvs.values()) if (gv.resources.length > 0) groupVersions.push(gv);
   }
-  const mirrors = collections.map((c) => new MirrorStorage(c));
+  // The storage version's resource of each collection (health, metrics), and what each served version adds.
+  const mirrors = collections.map((c) => {
+    const hub = versionsOf.get(c)?.find((v) => v.hub);
+    return new MirrorStorage(hub?.deprecation ? { ...c, info: hub.info, deprecation: hub.deprecation } : c);
+  });
+  const servedMirrors = collections.flatMap((c, i) =>
+    (versionsOf.get(c) ?? []).map((v) =>
+      v.hub
+        ? (mirrors[i] as MirrorStorage)
+        : new MirrorStorage({
+            ...c,
+            info: v.info,
+            encoder: createEncoder(v.info),
+            supportedFields: new Set(['metadata.name', 'metadata.namespace', ...v.info.fields]),
+            ...(v.convert ? { convert: v.convert } : {}),
+            ...(v.deprecation ? { deprecation: v.deprecation } : {}),
+          }),
+    ),
+  );
   // Nested maps: a lookup per request without building a key string.
   const tree = new Map<string, Map<string, Map<string, ServedResource>>>();
   const node = (g: string, v: string) => {
@@ -278,7 +312,7 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
     return n;
   };
   for (const gv of groupVersions) node(gv.group, gv.version);
-  for (const r of [...mirrors, ...passthrough]) node(r.info.group, r.info.version).set(r.info.plural, r);
+  for (const r of [...servedMirrors, ...passthrough]) node(r.info.group, r.info.version).set(r.info.plural, r);
   const subscriptions: { close(): void }[] = [];
   return {
     groupVersions,

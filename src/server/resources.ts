@@ -7,6 +7,7 @@ import type { KubegatePlugin, KubegateReply, KubegateRequest } from './http.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { createListEncoder } from './list-body.ts';
 import { serveProxy } from './proxy.ts';
+import { addWarnings } from './status.ts';
 import { requestAttributes, resolveRequest, type ResourceRequest } from './request.ts';
 import { streamWatch } from './watch-response.ts';
 import { createWatchAdmission, DEFAULT_WATCH_LIMITS, type WatchAdmission } from './watch-limits.ts';
@@ -56,7 +57,11 @@ export function createResourceHandler(
       case 'watch': {
         if (!r.watcher)
           throw methodNotAllowed('watch', plural, group, 'a pass-through resource has no change feed to watch');
-        const prepared = await r.watcher.watch(path.namespace, opts, negotiate(req.headers.accept), path.name);
+        let prepared = await r.watcher.watch(path.namespace, opts, negotiate(req.headers.accept), path.name);
+        if (r.deprecation) {
+          const p = prepared;
+          prepared = { warnings: [r.deprecation, ...(p.warnings ?? [])], start: (sink) => p.start(sink) };
+        }
         // Admitted once nothing can fail before streaming; the place is given back when the stream closes.
         streamWatch(prepared, reply, watches.admit(req.user?.name ?? ''), watches.limits.sessionBufferedBytes);
         return reply;
@@ -64,7 +69,7 @@ export function createResourceHandler(
       case 'get': {
         const format = negotiate(req.headers.accept);
         const { entry, warnings } = await r.getter.get(path.namespace, path.name ?? '', req.user);
-        if (warnings) reply.header('warning', warnings);
+        if (warnings) addWarnings(reply, warnings);
         const body =
           format.kind === 'table' ? r.encoder.objectTable(entry, format.version, opts.includeObject) : entry.json;
         return reply.type(JSON_TYPE).send(body);
@@ -72,7 +77,7 @@ export function createResourceHandler(
       case 'list': {
         const format = negotiate(req.headers.accept);
         const page = await r.lister.list(path.namespace, opts, req.user);
-        if (page.warnings) reply.header('warning', page.warnings);
+        if (page.warnings) addWarnings(reply, page.warnings);
         return reply.type(JSON_TYPE).send(encodeList(r, path.namespace, page, format, opts.includeObject));
       }
     }
@@ -88,6 +93,8 @@ export function createResourceHandler(
     if (!r) throw pathNotFound(`the server could not find the requested resource (${path.resource}.${path.group})`);
     const rr = resolveRequest(req, r, path);
     await gate(req, requestAttributes(rr));
+    // Every answer of a deprecated version carries its Warning, errors included (as the kube-apiserver's).
+    if (r.deprecation) reply.header('warning', [r.deprecation]);
     return dispatch(rr, req, reply);
   };
 }

@@ -17,8 +17,15 @@ export function sendStatus(reply: KubegateReply, err: unknown): KubegateReply {
   if (unexpected)
     reply.log.error({ err, reqId: reply.request.id, url: reply.request.url.split('?')[0] }, 'unexpected error');
   if (status.details?.retryAfterSeconds) reply.header('retry-after', String(status.details.retryAfterSeconds));
-  if (err instanceof KubeError && err.warnings) reply.header('warning', err.warnings);
+  if (err instanceof KubeError && err.warnings) addWarnings(reply, err.warnings);
   return reply.code(status.code).type(JSON_TYPE).send(JSON.stringify(status));
+}
+
+/** Adds `Warning` header values after those already set (a deprecated version's comes first). */
+export function addWarnings(reply: KubegateReply, values: readonly string[]): void {
+  const had = reply.getHeader('warning');
+  const before = had === undefined ? [] : Array.isArray(had) ? had : [String(had)];
+  reply.header('warning', [...before, ...values]);
 }
 
 /** Health probes (`/healthz`, `/livez`, `/readyz` and their checks) answer without credentials. */
