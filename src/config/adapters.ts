@@ -79,16 +79,22 @@ export async function loadAdapters(
   }
   const groups = new Map<string, string>();
   for (const a of out) {
-    const gv = `${a.definition.group}/${a.definition.version}`;
-    const other = groups.get(gv);
-    if (other) {
-      const i = out.indexOf(a);
-      throw new ConfigError(
-        `adapters[${i}].group: "${a.entry.name}" and "${other}" both serve ${gv}; give one of them an API group ` +
-          `of its own (e.g. group: eu.${a.definition.group})${loaded.where(`/adapters/${i}`)}`,
-      );
+    // Every version the entry serves (its resources' `versions` add to the adapter's own).
+    const versions = new Set([a.definition.version]);
+    for (const r of a.definition.resources)
+      for (const v of r.versions ?? []) if (v.served !== false) versions.add(v.name);
+    for (const version of versions) {
+      const gv = `${a.definition.group}/${version}`;
+      const other = groups.get(gv);
+      if (other && other !== a.entry.name) {
+        const i = out.indexOf(a);
+        throw new ConfigError(
+          `adapters[${i}].group: "${a.entry.name}" and "${other}" both serve ${gv}; give one of them an API group ` +
+            `of its own (e.g. group: eu.${a.definition.group})${loaded.where(`/adapters/${i}`)}`,
+        );
+      }
+      groups.set(gv, a.entry.name);
     }
-    groups.set(gv, a.entry.name);
   }
   return out;
 }

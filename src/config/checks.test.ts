@@ -138,3 +138,32 @@ describe('checkConfig', () => {
     ).not.toThrow(/tiny-secret/);
   });
 });
+
+describe('checkConfig with resource versions', () => {
+  it("checks each version's columns and fields against that version's schema", async () => {
+    const weather = (await import('../../adapters/weather/index.ts')).default;
+    const yaml = [
+      'adapters:',
+      '  - name: weather',
+      '    module: ./weather.ts',
+      '    config:',
+      '      baseUrl: http://x',
+    ];
+    const loaded = parseConfig(yaml.join('\n'), '/tmp/kubegate.yaml');
+    const entry = loaded.config.adapters[0]!;
+    expect(checkConfig(loaded, [{ entry, definition: weather, config: entry.config }])).toEqual([]);
+    const r = weather.resources[0]!;
+    const broken = {
+      ...weather,
+      resources: [
+        {
+          ...r,
+          versions: r.versions?.map((v) => (v.storage ? v : { ...v, fields: ['status.wind.speedKmh'] })),
+        },
+      ],
+    };
+    expect(checkConfig(loaded, [{ entry, definition: broken, config: entry.config }])).toEqual([
+      expect.stringMatching(/^adapters\[0\] \(weather\): Forecast v1alpha1 fields "status\.wind\.speedKmh": /),
+    ]);
+  });
+});

@@ -165,6 +165,20 @@ export function checkConfig(
         const why = pathProblem(r, f);
         if (why) problems.push(`adapters[${i}] (${a.entry.name}): ${r.kind} fields "${f}": ${why}${at}`);
       }
+      // Each other version's columns and fields against that version's schema.
+      for (const v of r.versions ?? []) {
+        if (v.storage) continue;
+        const inVersion = { ...r, schema: v.schema ?? r.schema };
+        const what = `adapters[${i}] (${a.entry.name}): ${r.kind} ${v.name}`;
+        for (const [c, col] of (v.columns ?? r.columns ?? []).entries()) {
+          const why = pathProblem(inVersion, col.jsonPath);
+          if (why) problems.push(`${what} columns[${c}].jsonPath "${col.jsonPath}": ${why}${at}`);
+        }
+        for (const f of v.fields ?? r.fields ?? []) {
+          const why = pathProblem(inVersion, f);
+          if (why) problems.push(`${what} fields "${f}": ${why}${at}`);
+        }
+      }
     }
   }
   return problems;
