@@ -1,7 +1,8 @@
 import createClient from 'openapi-fetch';
-import { defineAdapter, defineResource, type ObjectInput, type Static } from 'kubegate/sdk';
+import { defineAdapter, defineResource, type ColumnDefinition, type ObjectInput, type Static } from 'kubegate/sdk';
 import type { components, paths } from './upstream.ts';
-import { ForecastSpec, ForecastStatus, WeatherConfig } from './schema.ts';
+import { ForecastSpec, ForecastStatus, ForecastStatusV1alpha1, WeatherConfig } from './schema.ts';
+import { fromHub, toHub } from './versions.ts';
 import { condition } from './wmo.ts';
 
 type Config = Static<typeof WeatherConfig>;
@@ -17,7 +18,7 @@ function toUtc(local: string, offsetSeconds: number): string {
   return new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Maps one upstream forecast to a Forecast object; throws when the element is not usable. */
+/** Maps one upstream forecast to a Forecast object (v1); throws when the element is not usable. */
 export function toForecast(loc: Config['locations'][number], f: UpstreamForecast, sourceUrl: string): ObjectInput {
   const c = f.current;
   if (!c || typeof c.temperature_2m !== 'number')
@@ -39,29 +40,40 @@ export function toForecast(loc: Config['locations'][number], f: UpstreamForecast
       temperatureC: c.temperature_2m,
       condition: condition(c.weather_code),
       weatherCode: c.weather_code ?? -1,
-      windSpeedKmh: c.wind_speed_10m ?? 0,
-      windDirectionDeg: c.wind_direction_10m ?? 0,
+      wind: { speedKmh: c.wind_speed_10m ?? 0, directionDeg: c.wind_direction_10m ?? 0 },
       humidityPercent: c.relative_humidity_2m ?? 0,
       observedAt: toUtc(c.time, f.utc_offset_seconds),
       daily: days.map((date, i) => ({
         date,
         condition: condition(d?.weather_code?.[i]),
-        maxC: d?.temperature_2m_max?.[i] ?? 0,
-        minC: d?.temperature_2m_min?.[i] ?? 0,
+        temperatureC: { max: d?.temperature_2m_max?.[i] ?? 0, min: d?.temperature_2m_min?.[i] ?? 0 },
         precipitationMm: d?.precipitation_sum?.[i] ?? 0,
       })),
     },
   };
 }
 
+/** Printer columns of both versions: only where the wind speed is differs. */
+const columns = (wind: string): ColumnDefinition[] => [
+  { name: 'Country', type: 'string', jsonPath: '.metadata.labels.country' },
+  { name: 'Temp', type: 'number', jsonPath: '.status.temperatureC', description: 'Current temperature, °C.' },
+  { name: 'Condition', type: 'string', jsonPath: '.status.condition' },
+  { name: 'Wind', type: 'number', jsonPath: wind, description: 'Wind speed, km/h.' },
+  { name: 'Updated', type: 'date', jsonPath: '.status.observedAt' },
+  { name: 'Region', type: 'string', jsonPath: '.metadata.labels.region', priority: 1 },
+  { name: 'Latitude', type: 'number', jsonPath: '.spec.latitude', priority: 1 },
+  { name: 'Longitude', type: 'number', jsonPath: '.spec.longitude', priority: 1 },
+];
+
 /**
  * Weather forecasts from an Open-Meteo-shaped API: one cluster-scoped Forecast per configured location,
- * all fetched in one upstream call per poll.
+ * all fetched in one upstream call per poll. Served as v1 (stored, preferred) and v1alpha1 (deprecated: flat
+ * wind and daily temperature fields), converted from v1.
  */
 export default defineAdapter({
   name: 'weather',
   group: 'weather.kubegate.dev',
-  version: 'v1alpha1',
+  version: 'v1',
   config: WeatherConfig,
   resources: [
     defineResource<Config>({
@@ -74,17 +86,19 @@ export default defineAdapter({
       pollInterval: '5s',
       description: 'Current weather and a daily forecast for one location, from the weather upstream.',
       schema: { spec: ForecastSpec, status: ForecastStatus },
-      columns: [
-        { name: 'Country', type: 'string', jsonPath: '.metadata.labels.country' },
-        { name: 'Temp', type: 'number', jsonPath: '.status.temperatureC', description: 'Current temperature, °C.' },
-        { name: 'Condition', type: 'string', jsonPath: '.status.condition' },
-        { name: 'Wind', type: 'number', jsonPath: '.status.windSpeedKmh', description: 'Wind speed, km/h.' },
-        { name: 'Updated', type: 'date', jsonPath: '.status.observedAt' },
-        { name: 'Region', type: 'string', jsonPath: '.metadata.labels.region', priority: 1 },
-        { name: 'Latitude', type: 'number', jsonPath: '.spec.latitude', priority: 1 },
-        { name: 'Longitude', type: 'number', jsonPath: '.spec.longitude', priority: 1 },
-      ],
+      columns: columns('.status.wind.speedKmh'),
       fields: ['status.condition'],
+      versions: [
+        { name: 'v1', storage: true },
+        {
+          name: 'v1alpha1',
+          deprecated: true,
+          schema: { spec: ForecastSpec, status: ForecastStatusV1alpha1 },
+          columns: columns('.status.windSpeedKmh'),
+          fromHub,
+          toHub,
+        },
+      ],
       async list(ctx) {
         const { locations, baseUrl, forecastDays } = ctx.config;
         const client = createClient<paths>({ baseUrl, fetch: ctx.fetch });

@@ -39,21 +39,59 @@ export const ForecastSpec = Type.Object({
   city: Type.Optional(Type.String({ description: 'City name, when configured.' })),
 });
 
-export const DailyForecast = Type.Object({
-  date: Type.String({ description: 'The day, YYYY-MM-DD.' }),
-  condition: Type.String({ description: 'Dominant weather of the day.' }),
-  maxC: Type.Number({ description: 'Maximum temperature, °C.' }),
-  minC: Type.Number({ description: 'Minimum temperature, °C.' }),
-  precipitationMm: Type.Number({ description: 'Sum of precipitation, mm.' }),
-});
-
-export const ForecastStatus = Type.Object({
+const date = Type.String({ description: 'The day, YYYY-MM-DD.' });
+const dayCondition = Type.String({ description: 'Dominant weather of the day.' });
+const precipitationMm = Type.Number({ description: 'Sum of precipitation, mm.' });
+const current = {
   temperatureC: Type.Number({ description: 'Current air temperature 2 m above ground, °C.' }),
   condition: Type.String({ description: 'Current weather, from the WMO code (e.g. "Partly cloudy").' }),
   weatherCode: Type.Integer({ description: 'WMO weather interpretation code.' }),
+};
+const humidityPercent = Type.Integer({ description: 'Relative humidity 2 m above ground, %.' });
+const observedAt = Type.String({ format: 'date-time', description: 'Time the current conditions refer to (UTC).' });
+
+/** v1 (the storage version): wind and the daily temperature range are nested objects. */
+export const DailyForecast = Type.Object({
+  date,
+  condition: dayCondition,
+  temperatureC: Type.Object(
+    {
+      max: Type.Number({ description: 'Maximum temperature, °C.' }),
+      min: Type.Number({ description: 'Minimum temperature, °C.' }),
+    },
+    { description: 'Temperature range of the day, °C.' },
+  ),
+  precipitationMm,
+});
+
+export const ForecastStatus = Type.Object({
+  ...current,
+  wind: Type.Object(
+    {
+      speedKmh: Type.Number({ description: 'Wind speed 10 m above ground, km/h.' }),
+      directionDeg: Type.Integer({ description: 'Wind direction 10 m above ground, degrees.' }),
+    },
+    { description: 'Current wind 10 m above ground.' },
+  ),
+  humidityPercent,
+  observedAt,
+  daily: Type.Array(DailyForecast, { description: 'Daily forecast, today first.' }),
+});
+
+/** v1alpha1 (deprecated): the same data with flat fields. */
+export const DailyForecastV1alpha1 = Type.Object({
+  date,
+  condition: dayCondition,
+  maxC: Type.Number({ description: 'Maximum temperature, °C.' }),
+  minC: Type.Number({ description: 'Minimum temperature, °C.' }),
+  precipitationMm,
+});
+
+export const ForecastStatusV1alpha1 = Type.Object({
+  ...current,
   windSpeedKmh: Type.Number({ description: 'Wind speed 10 m above ground, km/h.' }),
   windDirectionDeg: Type.Integer({ description: 'Wind direction 10 m above ground, degrees.' }),
-  humidityPercent: Type.Integer({ description: 'Relative humidity 2 m above ground, %.' }),
-  observedAt: Type.String({ format: 'date-time', description: 'Time the current conditions refer to (UTC).' }),
-  daily: Type.Array(DailyForecast, { description: 'Daily forecast, today first.' }),
+  humidityPercent,
+  observedAt,
+  daily: Type.Array(DailyForecastV1alpha1, { description: 'Daily forecast, today first.' }),
 });

@@ -28,7 +28,7 @@ describe('kubectl against kubegate dev', () => {
     const out = await kubectlOk(kc, ['api-resources', '--api-group', GROUP, '-o', 'wide']);
     const line = out.split('\n').find((l) => l.startsWith('forecasts'));
     expect(line).toBeDefined();
-    expect(line).toMatch(/forecasts\s+fc\s+weather\.kubegate\.dev\/v1alpha1\s+false\s+Forecast\s+get,list,watch/);
+    expect(line).toMatch(/forecasts\s+fc\s+weather\.kubegate\.dev\/v1\s+false\s+Forecast\s+get,list,watch/);
     expect(line).toContain('external');
     const byCategory = await kubectlOk(kc, ['get', 'external', '-o', 'name']);
     expect(byCategory).toContain('forecast.weather.kubegate.dev/paris');
@@ -62,7 +62,7 @@ describe('kubectl against kubegate dev', () => {
       metadata: Record<string, unknown>;
       status: { temperatureC: number };
     };
-    expect(json.apiVersion).toBe(`${GROUP}/v1alpha1`);
+    expect(json.apiVersion).toBe(`${GROUP}/v1`);
     expect(json.kind).toBe('Forecast');
     expect(json.metadata.uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(json.metadata.resourceVersion).toMatch(/^\d+$/);

@@ -62,7 +62,7 @@ describe('two entries of one adapter', () => {
     const one = JSON.parse(
       await kubectlOk(gw.kubeconfig, ['get', `forecasts.eu.weather.kubegate.dev/${EU[0]!.name}`, '-o', 'json']),
     ) as { apiVersion: string };
-    expect(one.apiVersion).toBe('eu.weather.kubegate.dev/v1alpha1');
+    expect(one.apiVersion).toBe('eu.weather.kubegate.dev/v1');
     // A category spans both entries.
     const external = names(await kubectlOk(gw.kubeconfig, ['get', 'external', '-o', 'name']));
     expect(external).toHaveLength(LOCATIONS.length);
@@ -97,7 +97,7 @@ describe('two entries of one adapter', () => {
     });
     const loaded = parseConfig(JSON.stringify({ adapters: [entry('a'), entry('b')] }), 'two.yaml');
     await expect(loadAdapters(loaded, process.cwd())).rejects.toThrow(
-      /^adapters\[1\]\.group: "b" and "a" both serve weather\.kubegate\.dev\/v1alpha1; give one of them an API group of its own \(e\.g\. group: eu\.weather\.kubegate\.dev\) \(two\.yaml line 1\)$/,
+      /^adapters\[1\]\.group: "b" and "a" both serve weather\.kubegate\.dev\/v1; give one of them an API group of its own \(e\.g\. group: eu\.weather\.kubegate\.dev\) \(two\.yaml line 1\)$/,
     );
   });
 });
