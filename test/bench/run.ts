@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createDevCertificates } from '../../src/server/tls.ts';
+import { processCpuMs } from './cpu.ts';
 import { fetchBody, load, timeSequential } from './load.ts';
 
 const quick = process.argv.includes('--quick');
@@ -48,8 +49,15 @@ const report = (name: string, base: string, gw: string, ratio: number, target: s
 const only = process.argv.includes('--only-watch');
 const onlyMemory = process.argv.includes('--only-memory');
 // The 10,000-object lists only (JSON and kubectl's Table request).
-const onlyLists = process.argv.includes('--only-lists');
-for (const count of only || onlyMemory ? [] : onlyLists ? [10_000] : quick ? [500] : [500, 10_000]) {
+const onlyLists = process.argv.includes('--only-lists') || process.argv.some((a) => a.startsWith('--lists='));
+// `--lists=500,10000`: the lists of these sizes only (no GET, Redis, policy, watch or memory parts).
+const listSizes = process.argv
+  .find((a) => a.startsWith('--lists='))
+  ?.slice('--lists='.length)
+  .split(',')
+  .map(Number);
+const sizes = only || onlyMemory ? [] : (listSizes ?? (onlyLists ? [10_000] : quick ? [500] : [500, 10_000]));
+for (const count of sizes) {
   const gw = await startServer(['gateway', tlsFile, String(count)]);
   const url = String(gw.info.url);
   const paths: Record<string, { path: string; headers: Record<string, string> }> = {
@@ -66,7 +74,7 @@ for (const count of only || onlyMemory ? [] : onlyLists ? [10_000] : quick ? [50
   const burl = String(base.info.url);
   const ca = certs.ca.cert;
 
-  if (count === 500) {
+  if (count === 500 && !onlyLists) {
     const o = { path: paths.get!.path, headers: H, ca, concurrency: 16, seconds: quick ? 2 : 4 };
     // Warm both up (JIT), then alternate rounds so drift on this noisy machine hits both alike; medians.
     await load({ ...o, url: burl, seconds: 2 });
@@ -130,9 +138,21 @@ for (const count of only || onlyMemory ? [] : onlyLists ? [10_000] : quick ? [50
     const rounds = kind === 'listTable' ? 3 : 1;
     const bs: Awaited<ReturnType<typeof timeSequential>>[] = [];
     const gs: typeof bs = [];
+    // Server CPU per request too (from /proc): less sensitive to other jobs on the machine than wall time.
+    const cpu = { b: 0, g: 0, n: 0 };
+    const timed = async (pid: number | undefined, url: string) => {
+      const c0 = processCpuMs(pid ?? 0);
+      const r = await timeSequential({ ...o, url });
+      return { r, cpu: processCpuMs(pid ?? 0) - c0 };
+    };
     for (let r = 0; r < rounds; r++) {
-      bs.push(await timeSequential({ ...o, url: burl }));
-      gs.push(await timeSequential({ ...o, url }));
+      const b = await timed(base.child.pid, burl);
+      const g = await timed(gw.child.pid, url);
+      bs.push(b.r);
+      gs.push(g.r);
+      cpu.b += b.cpu;
+      cpu.g += g.cpu;
+      cpu.n += o.count;
     }
     const mid = (xs: typeof bs) => [...xs].sort((x, y) => x.mean - y.mean)[xs.length >> 1]!;
     const b = mid(bs);
@@ -144,6 +164,13 @@ for (const count of only || onlyMemory ? [] : onlyLists ? [10_000] : quick ? [50
       `${g.mean.toFixed(2)}ms`,
       g.mean / b.mean,
       kind === 'listJson' && count >= 10_000 ? 'target <= 1.20' : count >= 10_000 ? 'target <= 1.30' : 'time ratio',
+    );
+    report(
+      `  server CPU per request`,
+      `${((cpu.b / cpu.n) * 1000).toFixed(0)}µs`,
+      `${((cpu.g / cpu.n) * 1000).toFixed(0)}µs`,
+      cpu.g / cpu.b,
+      'CPU ratio',
     );
   }
   gw.child.kill();
