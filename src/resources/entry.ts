@@ -141,7 +141,10 @@ export class ObjectEntry {
 
   /** The object's JSON bytes, with metadata.resourceVersion. */
   get json(): Buffer {
-    return Buffer.from(this.text());
+    const rv = String(this.rv);
+    const out = Buffer.allocUnsafe(this.byteLength(rv));
+    this.writeJson(out, 0, rv);
+    return out;
   }
 
   /** UTF-8 length of the JSON with `rv` (this entry's resourceVersion as text) spliced in. */
@@ -158,6 +161,15 @@ export class ObjectEntry {
     const at = this.rvAt;
     if (at < 0) return off + buf.write(b, off);
     const split = at + RV_PLACEHOLDER.length - 1;
+    if (this.bodyBytes === b.length) {
+      // ASCII text (characters are bytes): the whole text in one write, then what follows the placeholder's
+      // first quote moved by the digits' length (a memmove) and the digits written into the gap. Cutting the
+      // text into two substrings instead made V8 copy each one first: 3-5x slower for a list.
+      const end = off + buf.write(b, off, 'latin1');
+      buf.copyWithin(off + split + rv.length, off + split, end);
+      buf.write(rv, off + split, 'latin1');
+      return end + rv.length;
+    }
     off += buf.write(b.slice(0, split), off);
     off += buf.write(rv, off, 'latin1');
     return off + buf.write(b.slice(split), off);
