@@ -13,7 +13,9 @@ import {
   type IRetryBackoffContext,
 } from 'cockatiel';
 import type { UpstreamFetch, UpstreamRequestInit } from '../sdk/types.ts';
-import { Readable } from 'node:stream';
+import http from 'node:http';
+import https from 'node:https';
+import { Readable, pipeline } from 'node:stream';
 import { createTokenBucket } from './token-bucket.ts';
 import { createLane, fromWebWithIdle, LaneRejectedError, limitStream, StreamLimitError } from './stream.ts';
 import { KubegateError } from '../errors.ts';
@@ -288,6 +290,7 @@ export function createUpstreamClient(
     init: RequestInit | undefined,
     deadline: number,
     streaming = false,
+    send: typeof fetch = base,
   ): Promise<Response> => {
     const now = Date.now();
     if (holdUntil > now) {
@@ -333,7 +336,7 @@ export function createUpstreamClient(
     const t0 = performance.now();
     try {
       // Redirects are not followed: an adapter's calls stay on its upstream (no open relay to other hosts).
-      const res = await base(input, { ...init, signal: ac.signal, redirect: 'manual' });
+      const res = await send(input, { ...init, signal: ac.signal, redirect: 'manual' });
       headersIn = true;
       if (!res.ok) {
         const ra = parseRetryAfter(res.headers.get('retry-after'));
@@ -458,13 +461,17 @@ export function createUpstreamClient(
       const body = req.body
         ? limitStream(req.body, { maxBytes: o.proxyMaxRequestBytes, what: 'request body' })
         : undefined;
+      // Without an injected fetch (tests) the call goes out through node:http(s): the answer is a Node stream
+      // read straight into the reply, without WHATWG streams in between (BENCHMARKS.md, "Proxy streaming").
+      const viaNode = !opts.baseFetch;
       const init: RequestInit & { duplex?: 'half' } = {
         method: req.method,
         headers: req.headers,
         ...(req.signal ? { signal: req.signal } : {}),
-        ...(body ? { body: Readable.toWeb(body), duplex: 'half' } : {}),
+        ...(body && !viaNode ? { body: Readable.toWeb(body), duplex: 'half' } : {}),
       };
-      const once = () => attempt(url, init, deadline, true);
+      const send = viaNode ? nodeSend(body) : base;
+      const once = () => attempt(url, init, deadline, true, send);
       const idempotent = !body && (req.method === 'GET' || req.method === 'HEAD');
       let res: Response;
       try {
@@ -481,13 +488,73 @@ export function createUpstreamClient(
         return { status: res.status, headers: res.headers, body: null };
       }
       const what = 'upstream answer';
-      const out = limitStream(
-        fromWebWithIdle(res.body, o.proxyIdleTimeoutMs, what),
-        { maxBytes: o.maxResponseBytes, totalMs: o.proxyMaxDurationMs, what },
-        release,
-      );
+      const limits = { maxBytes: o.maxResponseBytes, totalMs: o.proxyMaxDurationMs, what };
+      const node = nodeBodyOf(res);
+      const out = node
+        ? limitStream(node, { ...limits, idleMs: o.proxyIdleTimeoutMs }, release)
+        : limitStream(fromWebWithIdle(res.body, o.proxyIdleTimeoutMs, what), limits, release);
       return { status: res.status, headers: res.headers, body: out };
     },
     breakerState: () => toState(breaker.state),
   };
+}
+
+/** Where a response made by {@link nodeSend} keeps its body as a Node stream. */
+const NODE_BODY = Symbol('nodeBody');
+
+/** The Node stream of a response made by {@link nodeSend}, if it is one. */
+function nodeBodyOf(res: Response): Readable | undefined {
+  return (res as Response & { [NODE_BODY]?: Readable })[NODE_BODY];
+}
+
+/**
+ * A fetch-shaped call through node:http(s) for streamed (proxied) calls: what the policy reads of a Response
+ * (status, ok, headers, body.cancel) with the body as the Node stream itself, and `body` (already limited) piped
+ * into the request. Errors look like fetch's (a TypeError whose cause carries the socket's code), so the policy
+ * words them the same way. Redirects are never followed (node:http does not).
+ */
+function nodeSend(body: Readable | undefined): typeof fetch {
+  return (input, init) =>
+    new Promise<Response>((resolve, reject) => {
+      const url = new URL(input instanceof Request ? input.url : input);
+      const client = url.protocol === 'https:' ? https : http;
+      const fail = (err: unknown): void => reject(new TypeError('fetch failed', { cause: err }));
+      const signal = init?.signal ?? undefined;
+      const req = client.request(
+        url,
+        {
+          method: init?.method ?? 'GET',
+          headers: init?.headers as Record<string, string>,
+          ...(signal ? { signal } : {}),
+        },
+        (res) => {
+          const headers = new Headers();
+          const raw = res.rawHeaders;
+          for (let i = 0; i + 1 < raw.length; i += 2) {
+            try {
+              headers.append(raw[i] as string, raw[i + 1] as string);
+            } catch {
+              // a header value Headers refuses is dropped, as fetch would refuse the whole answer
+            }
+          }
+          const status = res.statusCode ?? 502;
+          const answer = {
+            status,
+            ok: status >= 200 && status < 300,
+            headers,
+            body: {
+              cancel: () => {
+                res.destroy();
+                return Promise.resolve();
+              },
+            },
+            [NODE_BODY]: res,
+          };
+          resolve(answer as unknown as Response);
+        },
+      );
+      req.on('error', fail);
+      if (body) pipeline(body, req, () => undefined);
+      else req.end();
+    });
 }

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLane, fromWebWithIdle, limitStream, LaneRejectedError, StreamLimitError } from './stream.ts';
 
 describe('createLane (bulkhead with a per-user share)', () => {
@@ -63,5 +63,27 @@ describe('limitStream / fromWebWithIdle', () => {
       status: 504,
       message: 'upstream answer stalled for more than 20ms',
     });
+  });
+
+  it('with idleMs, fails a Node source that stalls while the reader waits, not one whose reader paused', async () => {
+    const stalled = new Readable({ read() {} });
+    stalled.push(Buffer.alloc(4));
+    const s = limitStream(stalled, { maxBytes: 100, idleMs: 20, what: 'upstream answer' });
+    await expect(s.toArray()).rejects.toMatchObject({
+      status: 504,
+      message: 'upstream answer stalled for more than 20ms',
+    });
+    // A reader that stops: the source has nothing to deliver to, so no idle limit runs.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const source = new Readable({ read() {} });
+    const paused = limitStream(source, { maxBytes: 1 << 20, idleMs: 20, what: 'upstream answer' });
+    paused.pause();
+    for (let i = 0; i < 8; i++) source.push(Buffer.alloc(16 * 1024));
+    await vi.waitFor(() => expect(paused.readableLength).toBeGreaterThanOrEqual(paused.readableHighWaterMark));
+    vi.advanceTimersByTime(1000);
+    vi.useRealTimers();
+    expect(paused.destroyed).toBe(false);
+    source.push(null);
+    expect(Buffer.concat((await paused.toArray()) as Buffer[]).length).toBe(8 * 16 * 1024);
   });
 });

@@ -1,5 +1,6 @@
 import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
 import { KubegateError } from '../errors.ts';
+import { noteStreamed } from '../resources/memory.ts';
 
 /** Why a lane refused a call: the caller's own share is taken (`user`) or the lane and its queue are (`full`). */
 export class LaneRejectedError extends KubegateError {
@@ -146,6 +147,11 @@ export interface StreamLimits {
   totalMs?: number;
   /** What the stream is, for messages (`upstream answer`, `request body`). */
   what: string;
+  /**
+   * Longest wait (ms) for the next chunk while the reader wants one; 0 or absent for none. A reader that stops
+   * reading does not count against the source.
+   */
+  idleMs?: number;
 }
 
 /**
@@ -158,19 +164,53 @@ export function limitStream(source: Readable, l: StreamLimits, onEnd?: (err?: Er
   const total = l.totalMs
     ? setTimeout(() => guard.destroy(new StreamLimitError(504, `${l.what} took longer than ${l.totalMs}ms`)), l.totalMs)
     : undefined;
+  const idleMs = l.idleMs ?? 0;
+  let idle: NodeJS.Timeout | undefined;
+  /** Waits for the source while the reader has room: the source must deliver within idleMs. */
+  const arm = (): void => {
+    if (idleMs <= 0 || guard.writableEnded || guard.destroyed) return;
+    if (idle) idle.refresh();
+    else {
+      idle = setTimeout(
+        () => guard.destroy(new StreamLimitError(504, `${l.what} stalled for more than ${idleMs}ms`)),
+        idleMs,
+      );
+      idle.unref();
+    }
+  };
+  const disarm = (): void => {
+    clearTimeout(idle);
+    idle = undefined;
+  };
   const guard = new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      disarm();
       seen += chunk.byteLength;
       if (seen > l.maxBytes) {
         cb(new StreamLimitError(413, `${l.what} is larger than the limit of ${l.maxBytes} bytes`));
         return;
       }
+      noteStreamed(chunk.byteLength);
       cb(null, chunk);
+      if (guard.readableLength < guard.readableHighWaterMark) arm();
+    },
+    flush(cb) {
+      disarm();
+      cb();
     },
   });
+  if (idleMs > 0) {
+    // The reader asks for more: from now on the wait is the source's.
+    const read = guard._read.bind(guard);
+    guard._read = (n: number) => {
+      arm();
+      read(n);
+    };
+  }
   let ended = false;
   pipeline(source, guard, (err) => {
     clearTimeout(total);
+    disarm();
     if (ended) return;
     ended = true;
     onEnd?.(err ?? undefined);

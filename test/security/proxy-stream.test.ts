@@ -167,7 +167,8 @@ describe('proxy streaming', () => {
     // the gateway holds. Buffering the answer would make this the whole rest of the 200 MB. Loopback sockets
     // grow their buffers with load (10-15 MB measured idle, 43 MB once on a loaded machine), hence the margin.
     expect(inFlight).toBeLessThan(64 * 1024 * 1024);
-    // Resident memory stays well below the size of the answer (garbage awaiting collection included).
-    expect(peak - baseline).toBeLessThan(SIZE * 0.8);
+    // Resident memory grows by less than 50 MB for a 200 MB answer, garbage awaiting collection included (a
+    // young collection every 8 MiB streamed, src/resources/memory.ts; 20-30 MB measured).
+    expect(peak - baseline).toBeLessThan(50 * 1024 * 1024);
   }, 120_000);
 });
