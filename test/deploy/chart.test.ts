@@ -119,6 +119,9 @@ type ApiService = K8sObject & {
     service: { name: string; namespace: string; port: number };
     caBundle?: string;
     insecureSkipTLSVerify?: boolean;
+    version: string;
+    groupPriorityMinimum: number;
+    versionPriority: number;
   };
 };
 
@@ -189,9 +192,14 @@ describe.each(renders)('helm template with %s', (_name, files, want) => {
 
   it('registers kubegate.dev and every adapter group-version with an APIService that verifies the certificate', () => {
     const apis = byKind(objs, 'APIService') as ApiService[];
+    // Weather is served as v1 (preferred) and v1alpha1: one APIService per group-version.
     expect(apis.map((a) => a.metadata.name).sort()).toEqual(
-      ['kubegate.dev', ...want.groups].map((g) => `v1alpha1.${g}`).sort(),
+      [...['kubegate.dev', ...want.groups].map((g) => `v1alpha1.${g}`), 'v1.weather.kubegate.dev'].sort(),
     );
+    const weather = apis.filter((a) => a.metadata.name.endsWith('.weather.kubegate.dev'));
+    const byPriority = [...weather].sort((a, b) => b.spec.versionPriority - a.spec.versionPriority);
+    expect(byPriority.map((a) => a.spec.version)).toEqual(['v1', 'v1alpha1']);
+    for (const a of apis) expect(a.spec.groupPriorityMinimum).toBe(1000);
     const svc = one(objs, 'Service');
     for (const a of apis) {
       expect(a.spec.service).toEqual({ name: svc.metadata.name, namespace: 'kubegate', port: 443 });

@@ -46,10 +46,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 
 {{/* Every group-version served: kubegate's own (the Adapter status resource) and each adapter's. */}}
 {{- define "kubegate.groupVersions" -}}
-{{- $out := list (dict "group" "kubegate.dev" "version" "v1alpha1") -}}
+{{- $priority := .Values.apiService.versionPriority -}}
+{{- $out := list (dict "group" "kubegate.dev" "version" "v1alpha1" "versionPriority" $priority) -}}
 {{- range .Values.adapters -}}
 {{- range .apiServices -}}
-{{- $out = append $out (dict "group" .group "version" .version) -}}
+{{- $out = append $out (dict "group" .group "version" .version "versionPriority" (.versionPriority | default $priority)) -}}
 {{- end -}}
 {{- end -}}
 {{- $out | toJson -}}
