@@ -37,6 +37,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List events, newest first
+     * @description Returns a page of events (changes of objects, e.g. `charge.succeeded`, `charge.refunded`), most recent first. `starting_after` pages to older events, `ending_before` to newer ones (the page that ends just before the given event, so polling with the newest seen id returns what happened since).
+     */
+    get: operations['listEvents'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/customers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List customers, newest first
+     * @description Returns a page of customers sorted by creation time, most recent first, chained with `starting_after` while `has_more` is true.
+     */
+    get: operations['listCustomers'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -111,6 +151,83 @@ export interface components {
       failure_code: string | null;
       /** @description Human-readable reason a failed charge failed. */
       failure_message: string | null;
+    };
+    EventList: {
+      /**
+       * @description Always `list`.
+       * @enum {string}
+       */
+      object: 'list';
+      /** @description The path of this list, `/v1/events`. */
+      url: string;
+      /** @description Whether more events follow this page in the direction asked for. */
+      has_more: boolean;
+      /** @description The events of this page, newest first. */
+      data: components['schemas']['Event'][];
+    };
+    /** @description A change of an object of the account. */
+    Event: {
+      /** @description Unique id, `evt_` followed by letters and digits. */
+      id: string;
+      /**
+       * @description Always `event`.
+       * @enum {string}
+       */
+      object: 'event';
+      /** @description What happened, e.g. `charge.succeeded`, `charge.refunded`, `charge.updated`. */
+      type: string;
+      /** @description When it happened, unix seconds. */
+      created: number;
+      /** @description True in live mode, false in test mode. */
+      livemode: boolean;
+      data: {
+        object: components['schemas']['Charge'];
+        /** @description For changes of an existing object, the values the changed fields had before. */
+        previous_attributes?: {
+          [key: string]: unknown;
+        };
+      };
+    };
+    CustomerList: {
+      /**
+       * @description Always `list`.
+       * @enum {string}
+       */
+      object: 'list';
+      /** @description The path of this list, `/v1/customers`. */
+      url: string;
+      /** @description Whether more customers follow this page (pass the last id as `starting_after`). */
+      has_more: boolean;
+      /** @description The customers of this page, newest first. */
+      data: components['schemas']['Customer'][];
+    };
+    /** @description Someone the account charges. */
+    Customer: {
+      /** @description Unique id, `cus_` followed by case-sensitive letters and digits. */
+      id: string;
+      /**
+       * @description Always `customer`.
+       * @enum {string}
+       */
+      object: 'customer';
+      /** @description Creation time, unix seconds. */
+      created: number;
+      /** @description The customer's email address. */
+      email: string | null;
+      /** @description The customer's full name or business name. */
+      name: string | null;
+      /** @description Three-letter ISO currency code the customer is charged in by default, lower case. */
+      currency: string | null;
+      /** @description True when the latest invoice or charge of the customer failed. */
+      delinquent: boolean;
+      /** @description Balance in the smallest currency unit (negative is a credit). */
+      balance: number;
+      /** @description True in live mode, false in test mode. */
+      livemode: boolean;
+      /** @description Key-value pairs the merchant attached to the customer. */
+      metadata: {
+        [key: string]: string;
+      };
     };
     ErrorResponse: {
       error: components['schemas']['Error'];
@@ -231,6 +348,68 @@ export interface operations {
           'application/json': components['schemas']['ErrorResponse'];
         };
       };
+      429: components['responses']['TooManyRequests'];
+    };
+  };
+  listEvents: {
+    parameters: {
+      query?: {
+        /** @description Only events of this type; a `*` at the end matches any suffix, e.g. `charge.*`. */
+        type?: string;
+        /** @description Only events created in a range, as a dictionary of bounds in unix seconds, sent as `created[gt]=...`, `created[gte]=...`, `created[lt]=...` or `created[lte]=...`. */
+        created?: components['schemas']['RangeQuery'];
+        /** @description How many events to return, between 1 and 100. */
+        limit?: number;
+        /** @description An event id; the page starts with the event that follows it in the list (older). */
+        starting_after?: string;
+        /** @description An event id; the page ends with the event that precedes it in the list (newer). */
+        ending_before?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page of events. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EventList'];
+        };
+      };
+      400: components['responses']['InvalidRequest'];
+      401: components['responses']['Unauthorized'];
+      429: components['responses']['TooManyRequests'];
+    };
+  };
+  listCustomers: {
+    parameters: {
+      query?: {
+        /** @description How many customers to return, between 1 and 100. */
+        limit?: number;
+        /** @description A customer id; the page starts with the customer that follows it in the list (older). */
+        starting_after?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page of customers. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CustomerList'];
+        };
+      };
+      400: components['responses']['InvalidRequest'];
+      401: components['responses']['Unauthorized'];
       429: components['responses']['TooManyRequests'];
     };
   };

@@ -2,7 +2,7 @@
  * Runs the fake payments API standalone.
  *
  * @example
- * PORT=4010 PAYMENTS_API_KEY=sk_test_mine node examples/fake-payments/main.ts
+ * PORT=4010 PAYMENTS_API_KEY=sk_test_mine CHARGE_EVERY_MS=5000 node examples/fake-payments/main.ts
  * curl -H "Authorization: Bearer sk_test_mine" "http://127.0.0.1:4010/v1/charges?limit=2"
  */
 import { startFakePayments } from './server.ts';
@@ -12,12 +12,14 @@ const port = num(process.env.PORT) ?? 4010;
 const charges = num(process.env.CHARGES);
 const seed = num(process.env.SEED);
 const rate = num(process.env.RATE_LIMIT);
+const chargeEveryMs = num(process.env.CHARGE_EVERY_MS);
 
 const fake = await startFakePayments({
   port,
   ...(process.env.PAYMENTS_API_KEY ? { apiKey: process.env.PAYMENTS_API_KEY } : {}),
   ...(charges !== undefined ? { charges } : {}),
   ...(seed !== undefined ? { seed } : {}),
+  ...(chargeEveryMs !== undefined ? { chargeEveryMs } : {}),
 });
 if (rate !== undefined) fake.setRateLimit(rate);
 

@@ -160,4 +160,48 @@ describe('fake payments API', () => {
     }
     expect((await call('/v1/charges?limit=1')).status).toBe(200);
   });
+
+  it('records changes as events, newest first, filtered by type and paged from a cursor', async () => {
+    const before = fake.eventCount();
+    const a = fake.add({ status: 'succeeded', amount: 500, amount_refunded: 0, refunded: false });
+    const b = fake.add({ status: 'pending' });
+    const description = b.description;
+    fake.refund(a.id, 200);
+    fake.update(b.id, { description: 'changed' });
+    expect(fake.eventCount() - before).toBe(4);
+    const page = (await call('/v1/events?type=charge.*&limit=4')).body as {
+      data: { id: string; type: string; data: { object: Charge; previous_attributes?: Record<string, unknown> } }[];
+      has_more: boolean;
+    };
+    expect(page.data.map((e) => e.type)).toEqual([
+      'charge.updated',
+      'charge.refunded',
+      'charge.pending',
+      'charge.succeeded',
+    ]);
+    expect(page.data[1]?.data.object).toMatchObject({ id: a.id, amount_refunded: 200, refunded: false });
+    expect(page.data[1]?.data.previous_attributes).toEqual({ amount_refunded: 0, refunded: false });
+    expect(page.data[0]?.data.previous_attributes).toEqual({ description });
+    // Newer than the oldest of the four: the three after it, the closest first in time but listed newest first.
+    const since = page.data[3]?.id ?? '';
+    const newer = (await call(`/v1/events?ending_before=${since}&limit=2`)).body as { data: { type: string }[] };
+    expect(newer.data.map((e) => e.type)).toEqual(['charge.refunded', 'charge.pending']);
+    const refunds = (await call('/v1/events?types[]=charge.refunded')).body as { data: { type: string }[] };
+    expect(refunds.data.every((e) => e.type === 'charge.refunded')).toBe(true);
+    expect((await call('/v1/events?ending_before=evt_nope')).body).toMatchObject({
+      error: { code: 'resource_missing', param: 'ending_before' },
+    });
+  });
+
+  it('lists customers newest first with starting_after', async () => {
+    const p1 = (await call('/v1/customers?limit=15')).body as { has_more: boolean; data: { id: string }[] };
+    expect(p1).toMatchObject({ has_more: true });
+    const p2 = (await call(`/v1/customers?limit=15&starting_after=${p1.data[14]?.id}`)).body as {
+      has_more: boolean;
+      data: { id: string; object: string }[];
+    };
+    expect(p2.has_more).toBe(false);
+    expect(new Set([...p1.data, ...p2.data].map((c) => c.id)).size).toBe(20);
+    expect(p2.data[0]).toMatchObject({ object: 'customer' });
+  });
 });

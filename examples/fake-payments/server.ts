@@ -1,8 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createChargeFactory, seedCharges, type Charge } from './charges.ts';
+import { makeCustomers, type Customer } from './customers.ts';
+import { EventLog, page, type PageQuery } from './events.ts';
 
 export type { Charge } from './charges.ts';
+export type { Customer } from './customers.ts';
+export type { PaymentEvent } from './events.ts';
 
 /** The default secret key of the fake (a test-mode key shape; not a real key). */
 export const FAKE_API_KEY = 'sk_test_51KubegateFakePaymentsKey00001234';
@@ -16,6 +20,10 @@ export interface FakePaymentsOptions {
   charges?: number;
   /** Seed of the generated data; the same seed gives the same charges. Default 1. */
   seed?: number;
+  /** Customers (charges are drawn from them); default 20. Other counts draw other charges from the seed. */
+  customers?: number;
+  /** Creates a charge (and its event) every this many ms while running; default never. */
+  chargeEveryMs?: number;
 }
 
 export interface FakePayments {
@@ -23,11 +31,18 @@ export interface FakePayments {
   url: string;
   apiKey: string;
   /** Requests received per route, counted before auth and rate limiting. */
-  calls: { list: number; get: number };
-  /** Creates a charge (generated fields, overridden by `c`), created now, and returns it. */
+  calls: { list: number; get: number; events: number; customers: number };
+  /** Creates a charge (generated fields, overridden by `c`), created now, and returns it (event `charge.<status>`). */
   add(c?: Partial<Charge>): Charge;
-  /** Changes fields of a charge (its id and object stay). Throws if there is no such charge. */
+  /**
+   * Changes fields of a charge (its id and object stay); event `charge.updated` with the previous values.
+   * Throws if there is no such charge.
+   */
   update(id: string, patch: Partial<Charge>): void;
+  /** Refunds `amount` (default all that is left) of a charge; event `charge.refunded`. Returns the charge. */
+  refund(id: string, amount?: number): Charge;
+  /** Events recorded so far. */
+  eventCount(): number;
   /** Deletes a charge (cursors naming it keep working). Throws if there is no such charge. */
   remove(id: string): void;
   /** Allows at most `n` requests per second (others get 429 with Retry-After), or no limit with null. */
@@ -76,8 +91,9 @@ function presentedKey(h: string | undefined): string | undefined {
 
 /**
  * A fake of a Stripe-shaped charges API on node:http: `GET /v1/charges` (newest first, `limit`,
- * `starting_after`/`ending_before` cursors, `customer` and `created[gt|gte|lt|lte]` filters) and
- * `GET /v1/charges/{id}`, with bearer-key auth (401), unknown-parameter errors (400), missing charges (404)
+ * `starting_after`/`ending_before` cursors, `customer` and `created[gt|gte|lt|lte]` filters),
+ * `GET /v1/charges/{id}`, `GET /v1/customers` (paged the same way) and `GET /v1/events` (the changes made
+ * through add, update and refund, filtered by `type=charge.*` or `types[]=`), with bearer-key auth (401), unknown-parameter errors (400), missing charges (404)
  * and an optional per-second rate limit (429 with Retry-After). Data is generated from a seed.
  *
  * @example
@@ -88,13 +104,17 @@ function presentedKey(h: string | undefined): string | undefined {
 export async function startFakePayments(opts: FakePaymentsOptions = {}): Promise<FakePayments> {
   const apiKey = opts.apiKey ?? FAKE_API_KEY;
   const seed = opts.seed ?? 1;
-  const factory = createChargeFactory(seed);
+  const factory = createChargeFactory(seed, opts.customers ?? 20);
   // Newest first; `seq` breaks ties between charges created in the same second (later insert = newer).
   const charges: Charge[] = seedCharges(factory, opts.charges ?? 300, seed);
   const seq = new Map<string, number>(charges.map((c, i) => [c.id, charges.length - i]));
   let nextSeq = charges.length + 1;
   const removed = new Map<string, Charge>();
-  const calls = { list: 0, get: 0 };
+  const calls = { list: 0, get: 0, events: 0, customers: 0 };
+  const events = new EventLog();
+  const customers: Customer[] = makeCustomers(factory.customers);
+  const customerAt = new Map(customers.map((c, i) => [c.id, customers.length - i]));
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
   let rate: number | null = null;
   let window = { start: 0, count: 0 };
   let requestNo = 0;
@@ -154,12 +174,58 @@ export async function startFakePayments(opts: FakePaymentsOptions = {}): Promise
     return { object: 'list', url: '/v1/charges', has_more: hasMore, data: rows };
   };
 
+  /** Parameters of a list other than charges': only `allowed` ones, cursors and range bounds parsed. */
+  const pageQuery = (q: URLSearchParams, allowed: string[]): PageQuery => {
+    for (const k of q.keys())
+      if (!allowed.includes(k) && !LIST_PARAMS.has(k)) throw invalid(`Received unknown parameter: ${k}`, k);
+    const int = (name: string): number | undefined => {
+      const v = q.get(name);
+      if (v === null) return undefined;
+      if (!/^-?\d+$/.test(v)) throw invalid(`Invalid integer: ${v}`, name);
+      return Number(v);
+    };
+    const limit = int('limit') ?? 10;
+    if (limit < 1 || limit > 100) throw invalid('This value must be between 1 and 100.', 'limit');
+    const startingAfter = q.get('starting_after');
+    const endingBefore = q.get('ending_before');
+    if (startingAfter !== null && endingBefore !== null)
+      throw invalid('You may only specify one of these parameters: ending_before, starting_after.', 'starting_after');
+    return {
+      limit,
+      startingAfter,
+      endingBefore,
+      created: { gt: int('created[gt]'), gte: int('created[gte]'), lt: int('created[lt]'), lte: int('created[lte]') },
+    };
+  };
+  const missing = (what: string) => (id: string, param: string) =>
+    invalid(`No such ${what}: '${id}'`, param, 'resource_missing');
+
+  const listEvents = (q: URLSearchParams) => {
+    const types = [...q.getAll('types[]'), ...q.getAll('type')];
+    if (q.has('type') && q.has('types[]'))
+      throw invalid('You may only specify one of these parameters: type, types[].', 'type');
+    return events.list(pageQuery(q, ['type', 'types[]']), types, missing('event'));
+  };
+
+  const listCustomers = (q: URLSearchParams) => {
+    const p = page(
+      customers,
+      pageQuery(q, []),
+      (id) => customerAt.get(id),
+      (c) => customerAt.get(c.id) ?? 0,
+      missing('customer'),
+    );
+    return { object: 'list', url: '/v1/customers', ...p };
+  };
+
   const route = (req: http.IncomingMessage): unknown => {
     const u = new URL(req.url ?? '/', 'http://fake');
     const isList = u.pathname === '/v1/charges';
     const one = /^\/v1\/charges\/([^/]+)$/.exec(u.pathname);
     if (isList) calls.list++;
     if (one) calls.get++;
+    if (u.pathname === '/v1/events') calls.events++;
+    if (u.pathname === '/v1/customers') calls.customers++;
     if (rate !== null) {
       const now = Date.now();
       if (now - window.start >= 1000) window = { start: now, count: 0 };
@@ -180,6 +246,8 @@ export async function startFakePayments(opts: FakePaymentsOptions = {}): Promise
     if (key !== apiKey)
       throw new ApiError(401, { type: 'invalid_request_error', message: `Invalid API Key provided: ${maskKey(key)}` });
     if (req.method === 'GET' && isList) return list(u.searchParams);
+    if (req.method === 'GET' && u.pathname === '/v1/events') return listEvents(u.searchParams);
+    if (req.method === 'GET' && u.pathname === '/v1/customers') return listCustomers(u.searchParams);
     if (req.method === 'GET' && one) {
       const id = decodeURIComponent(one[1] ?? '');
       const c = find(id);
@@ -219,25 +287,44 @@ export async function startFakePayments(opts: FakePaymentsOptions = {}): Promise
   });
   const { port } = server.address() as AddressInfo;
 
+  const add = (c: Partial<Charge> = {}): Charge => {
+    const created = c.created ?? Math.max(nowSeconds(), charges[0]?.created ?? 0);
+    const charge = factory.make(created, c);
+    if (find(charge.id)) throw new Error(`charge ${charge.id} already exists`);
+    seq.set(charge.id, nextSeq++);
+    charges.push(charge);
+    charges.sort(order);
+    events.emit(`charge.${charge.status}`, charge, Math.max(nowSeconds(), created));
+    return charge;
+  };
+  const update = (id: string, patch: Partial<Charge>, type = 'charge.updated'): Charge => {
+    const c = find(id);
+    if (!c) throw new Error(`no charge ${id}`);
+    const previous: Record<string, unknown> = {};
+    for (const k of Object.keys(patch) as (keyof Charge)[]) if (k !== 'id' && k !== 'object') previous[k] = c[k];
+    Object.assign(c, patch, { id, object: 'charge' });
+    charges.sort(order);
+    events.emit(type, c, nowSeconds(), previous);
+    return c;
+  };
+  const ticker = opts.chargeEveryMs ? setInterval(() => add(), opts.chargeEveryMs) : undefined;
+  ticker?.unref();
+
   return {
     url: `http://127.0.0.1:${port}`,
     apiKey,
     calls,
-    add(c = {}) {
-      const created = c.created ?? Math.max(Math.floor(Date.now() / 1000), charges[0]?.created ?? 0);
-      const charge = factory.make(created, c);
-      if (find(charge.id)) throw new Error(`charge ${charge.id} already exists`);
-      seq.set(charge.id, nextSeq++);
-      charges.push(charge);
-      charges.sort(order);
-      return charge;
-    },
+    add,
     update(id, patch) {
+      update(id, patch);
+    },
+    refund(id, amount) {
       const c = find(id);
       if (!c) throw new Error(`no charge ${id}`);
-      Object.assign(c, patch, { id, object: 'charge' });
-      charges.sort(order);
+      const refunded = Math.min(c.amount, c.amount_refunded + (amount ?? c.amount - c.amount_refunded));
+      return update(id, { amount_refunded: refunded, refunded: refunded === c.amount }, 'charge.refunded');
     },
+    eventCount: () => events.size,
     remove(id) {
       const i = charges.findIndex((c) => c.id === id);
       const [c] = i >= 0 ? charges.splice(i, 1) : [];
@@ -250,6 +337,7 @@ export async function startFakePayments(opts: FakePaymentsOptions = {}): Promise
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        if (ticker) clearInterval(ticker);
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),
