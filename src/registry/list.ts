@@ -36,7 +36,7 @@ export function objectFilter(
 }
 
 /** Waits briefly for a resourceVersion from the future, then answers 504 as the apiserver does. */
-export async function awaitResourceVersion(view: ListSource, rv: number): Promise<void> {
+export async function awaitResourceVersion(view: Pick<ListSource, 'rv' | 'waitFor'>, rv: number): Promise<void> {
   if (rv <= view.rv) return;
   if (await view.waitFor(rv, FUTURE_RV_WAIT_MS)) return;
   throw timeout(`Too large resource version: ${rv}, current: ${view.rv}`, 'ResourceVersionTooLarge');

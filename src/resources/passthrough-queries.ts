@@ -60,6 +60,11 @@ export interface PassThroughOptions {
    * refuse it (the per-user upstream limit answers 429).
    */
   admit?: (caller: UserInfo | undefined) => void;
+  /**
+   * The resourceVersion of an answer, read before its upstream call: with a change feed, the feed's (so a watch
+   * from a list's resourceVersion misses no change made after the list); by default the time in microseconds.
+   */
+  resourceVersion?: () => number;
 }
 
 export interface PageResult {
@@ -101,6 +106,10 @@ export class PassThroughQueries {
       o.skips ?? new SkipLedger({ adapter: o.adapter, resource: o.collection, log: o.log, retainMs: 10 * 60_000 });
     const p = o.resource.namePattern;
     this.namePattern = p === undefined ? undefined : p instanceof RegExp ? p : new RegExp(p);
+  }
+
+  private rvNow(): number {
+    return this.o.resourceVersion ? this.o.resourceVersion() : Date.now() * 1000;
   }
 
   private get resourceName(): string {
@@ -248,10 +257,11 @@ export class PassThroughQueries {
     const key = `list|${JSON.stringify([namespace ?? '', limit, q.cursor ?? '', labels, fields])}`;
     const { page, stale } = await this.cached(key, caller, async () => {
       const skipped: Skip[] = [];
+      const rv = this.rvNow();
       const res = await r.listPage(this.ctx(skipped), { limit, cursor: q.cursor, namespace, labels, fields });
       const objects = this.build(res.items, skipped);
       return {
-        rv: Date.now() * 1000,
+        rv,
         fetchedAt: Date.now() * 1000,
         ...(res.cursor ? { cursor: res.cursor } : {}),
         objects,
@@ -280,9 +290,10 @@ export class PassThroughQueries {
     const key = `get|${objectKey(namespace, name)}`;
     const { page, stale } = await this.cached(key, caller, async () => {
       const skipped: Skip[] = [];
+      const rv = this.rvNow();
       const item = await this.o.resource.get(this.ctx(skipped), { name, namespace });
       const objects = item ? this.build([item], skipped) : [];
-      return { rv: Date.now() * 1000, fetchedAt: Date.now() * 1000, objects, skipped: this.noteSkips(skipped) };
+      return { rv, fetchedAt: Date.now() * 1000, objects, skipped: this.noteSkips(skipped) };
     });
     const want = objectKey(namespace, name);
     const x = page.objects.find((o) => o.key === want);

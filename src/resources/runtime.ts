@@ -18,6 +18,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { CollectionView } from './view.ts';
 import { Poller } from './poller.ts';
 import { WatchHub } from './watch.ts';
+import { ChangeFeed } from './feed.ts';
 import { createEncoder } from './encode.ts';
 import { PassThroughQueries } from './passthrough-queries.ts';
 import { SkipLedger, type SkippedItem } from './skips.ts';
@@ -102,8 +103,9 @@ export function resourceInfo(group: string, version: string, r: ResourceDefiniti
     shortNames: r.shortNames ?? [],
     categories: r.categories ?? [],
     namespaced: r.scope === 'Namespaced',
-    // Pass-through resources have no change feed yet: advertising watch would make informers fail.
-    verbs: r.mode === 'mirror' ? ['get', 'list', 'watch'] : ['get', 'list'],
+    // A pass-through resource is watchable only through its change feed: advertising watch without one would
+    // make informers fail.
+    verbs: r.mode === 'mirror' || r.changes ? ['get', 'list', 'watch'] : ['get', 'list'],
     subresources: r.proxy ? [{ name: 'proxy', verbs: (r.proxy.allow?.methods ?? ['GET']).map(proxyVerb) }] : [],
     columns: (r.columns ?? []).map((c) => ({ ...c })),
     schema: { ...(spec ? { spec } : {}), ...(status ? { status } : {}) },
@@ -119,7 +121,7 @@ interface AdapterScope {
   upstream: UpstreamClient;
 }
 
-function commonParts(scope: AdapterScope, info: ResourceInfo, o: RuntimeOptions): CommonParts {
+function commonParts(scope: AdapterScope, info: ResourceInfo, o: RuntimeOptions, mirror: boolean): CommonParts {
   const adapter = scope.loaded.entry.name;
   return {
     adapter,
@@ -130,7 +132,7 @@ function commonParts(scope: AdapterScope, info: ResourceInfo, o: RuntimeOptions)
       count: (kind, n) => o.metrics?.skipped(adapter, info.plural, n, kind),
       ...(o.onSkip ? { onSkip: (x: SkippedItem) => o.onSkip?.(adapter, info.plural, x) } : {}),
       // A pass-through resource has no "last poll": its skips are those of recent fetches.
-      ...(info.verbs.includes('watch') ? {} : { retainMs: 10 * 60_000 }),
+      ...(mirror ? {} : { retainMs: 10 * 60_000 }),
     }),
     info,
     upstream: scope.upstream,
@@ -146,9 +148,41 @@ function createPassThrough(
   r: PassThroughResource,
   o: RuntimeOptions,
   queryCache: QueryCache,
+  holder: string,
+  feeds: { feed: ChangeFeed; hub: WatchHub }[],
 ): PassThroughStorage {
   const { entry, definition: def, config } = scope.loaded;
-  const common = commonParts(scope, info, o);
+  const common = commonParts(scope, info, o, false);
+  let feed: ChangeFeed | undefined;
+  let hub: WatchHub | undefined;
+  if (r.changes) {
+    const intervalMs = parseDuration(r.changes.interval ?? '5s', `${entry.name}: changes.interval`);
+    feed = new ChangeFeed({
+      adapter: entry.name,
+      group: def.group,
+      version: def.version,
+      collection: `${def.group}/${r.plural}@changes`,
+      resource: r,
+      config,
+      intervalMs,
+      store: o.store,
+      holder,
+      leaseTtlMs: o.leaseTtlMs ?? Math.max(3 * intervalMs, 10_000),
+      fetch: scope.upstream.fetch,
+      log: scope.log,
+      skips: common.skips,
+      maxEvents: o.watch.maxEvents,
+      maxEventAgeMs: o.watch.maxEventAgeMs,
+      ...(o.now ? { now: o.now } : {}),
+    });
+    hub = new WatchHub(feed.log, {
+      bookmarkIntervalMs: o.watch.bookmarkIntervalMs,
+      maxBufferedBytes: o.watch.maxBufferedBytes,
+      errorFrame: o.errorFrame ?? statusErrorFrame,
+    });
+    feeds.push({ feed, hub });
+  }
+  const log = feed?.log;
   const queries = new PassThroughQueries({
     adapter: entry.name,
     group: def.group,
@@ -165,10 +199,13 @@ function createPassThrough(
     fetch: scope.upstream.fetch,
     log: scope.log,
     skips: common.skips,
+    ...(log ? { resourceVersion: () => log.rv } : {}),
   });
   return new PassThroughStorage({
     ...common,
     queries,
+    ...(feed && hub ? { feed: { log: feed.log, hub, status: feed.status } } : {}),
+    ...(o.now ? { now: o.now } : {}),
     ...(r.proxy ? { proxy: { def: r.proxy, config: () => queries.config, upstream: scope.upstream } } : {}),
   });
 }
@@ -191,7 +228,7 @@ function createMirror(
   const id = `${def.group}/${r.plural}`;
   const pollIntervalMs = parseDuration(entry.pollInterval ?? r.pollInterval ?? '30s', `${entry.name}: pollInterval`);
   const m = o.metrics;
-  const common = commonParts(scope, info, o);
+  const common = commonParts(scope, info, o, true);
   const poller: Poller = new Poller({
     adapter: entry.name,
     group: def.group,
@@ -248,6 +285,7 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
   const passthrough: PassThroughStorage[] = [];
   const versionsOf = new Map<Collection, ServedVersion[]>();
   const queryCache = o.queryCache ?? createMemoryQueryCache();
+  const feeds: { feed: ChangeFeed; hub: WatchHub }[] = [];
   for (const loaded of adapters) {
     const { definition: def, entry } = loaded;
     setSecrets(entry.name, secretValues(def.config, loaded.config));
@@ -272,7 +310,7 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
       const info = resourceInfo(def.group, def.version, r);
       if (r.mode === 'passthrough') {
         gvOf(def.version).resources.push(info);
-        passthrough.push(createPassThrough(scope, info, r, o, queryCache));
+        passthrough.push(createPassThrough(scope, info, r, o, queryCache, holder, feeds));
         continue;
       }
       const c = createMirror(scope, info, r, o, holder);
@@ -340,6 +378,7 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
       const def = adapters.find((a) => a.entry.name === adapter)?.definition;
       if (def) setSecrets(adapter, secretValues(def.config, config));
       for (const p of pass) p.reconfigure(config);
+      for (const f of feeds) if (f.feed.adapter === adapter) f.feed.config = config;
       for (const c of mine) c.poller.config = config;
       await Promise.all(mine.map((c) => c.poller.pollNow()));
     },
@@ -353,11 +392,15 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
           }),
         );
       }
+      for (const f of feeds) await f.feed.start();
       // Pollers start in the background: discovery and OpenAPI answer at once even when an upstream is down.
       for (const c of collections) void c.poller.start();
     },
     async stop() {
       for (const c of collections) c.hub.closeAll(0, '', '');
+      for (const f of feeds) f.hub.closeAll(0, '', '');
+      await Promise.all(feeds.map((f) => f.feed.stop()));
+      for (const f of feeds) f.hub.close();
       await Promise.all(collections.map((c) => c.poller.stop()));
       for (const c of collections) c.hub.close();
       for (const s of subscriptions) s.close();

@@ -82,7 +82,13 @@ class Watcher {
 }
 
 /**
- * Fan-out of one collection's events to its watchers: one reader (the view), many subscribers. Frames of
+ * What a hub reads: a numbered, bounded event log. A mirrored collection's view is one; a pass-through
+ * resource's change feed (feed.ts) is another, with the same resourceVersions and 410 semantics.
+ */
+export type EventLog = Pick<CollectionView, 'rv' | 'logStartRv' | 'eventsAfter' | 'subscribe'>;
+
+/**
+ * Fan-out of one collection's events to its watchers: one reader (the view or change feed), many subscribers. Frames of
  * unfiltered watchers are encoded once per event and format and shared; a watcher that does not drain is cut
  * off rather than buffered without bound.
  */
@@ -90,10 +96,10 @@ export class WatchHub {
   private readonly watchers = new Set<Watcher>();
   private ticker: NodeJS.Timeout | undefined;
   private readonly unsubscribe: () => void;
-  private readonly view: CollectionView;
+  private readonly view: EventLog;
   private readonly o: HubOptions;
 
-  constructor(view: CollectionView, o: HubOptions) {
+  constructor(view: EventLog, o: HubOptions) {
     this.view = view;
     this.o = o;
     this.unsubscribe = view.subscribe({

@@ -84,6 +84,14 @@ describe('defineResource', () => {
     ['pass-through without listPage', resource(passthrough, { listPage: undefined }), /listPage must be a function/],
     ['pass-through without get', resource(passthrough, { get: undefined }), /get must be a function/],
     ['unparsable cacheTtl', resource(passthrough, { cacheTtl: 'soon' }), /cacheTtl/],
+    ['change feed without read', resource(passthrough, { changes: {} }), /changes.read must be a function/],
+    [
+      'too short change feed interval',
+      resource(passthrough, {
+        changes: { interval: '10ms', read: () => Promise.resolve({ changes: [], cursor: 'x' }) },
+      }),
+      /changes.interval must be at least 100ms/,
+    ],
     ['zero maxPageSize', resource(passthrough, { maxPageSize: 0 }), /maxPageSize must be a positive integer/],
     ['fractional maxPageSize', resource(passthrough, { maxPageSize: 2.5 }), /maxPageSize must be a positive integer/],
     ['invalid namePattern', resource(passthrough, { namePattern: '(' }), /namePattern "\(" is not a valid/],

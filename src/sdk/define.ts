@@ -77,6 +77,11 @@ export function defineResource<C>(def: ResourceDefinition<C>): ResourceDefinitio
     if (typeof def.listPage !== 'function') fail(where, 'listPage must be a function');
     if (typeof def.get !== 'function') fail(where, 'get must be a function');
     if (def.cacheTtl !== undefined) duration(def.cacheTtl, `${where}: cacheTtl`);
+    if (def.changes !== undefined) {
+      if (typeof def.changes.read !== 'function') fail(where, 'changes.read must be a function');
+      if (def.changes.interval !== undefined && duration(def.changes.interval, `${where}: changes.interval`) < 100)
+        fail(where, 'changes.interval must be at least 100ms');
+    }
     if (def.maxPageSize !== undefined && !(Number.isInteger(def.maxPageSize) && def.maxPageSize > 0))
       fail(where, 'maxPageSize must be a positive integer');
     if (typeof def.namePattern === 'string') {

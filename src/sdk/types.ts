@@ -281,6 +281,54 @@ export interface PassThroughResource<C = unknown> extends ResourceBase, ProxyCap
   listPage(ctx: AdapterContext<C>, page: PageRequest): Promise<Page>;
   /** One object by name; undefined when it does not exist. */
   get(ctx: AdapterContext<C>, ref: { name: string; namespace: string | undefined }): Promise<ObjectInput | undefined>;
+  /**
+   * The upstream's change feed, if it has one: the resource then offers `watch` (see {@link ChangeFeed} and
+   * docs/adapters.md, "Change feeds"). Without it, a watch is refused with 405.
+   */
+  changes?: ChangeFeed<C>;
+}
+
+/**
+ * One change the upstream reports about an object of a pass-through resource (a payments provider's
+ * `charge.refunded` event): `ADDED` for an object that is new, `MODIFIED` for a change of an existing one,
+ * `DELETED` with the object's last state.
+ *
+ * @example
+ * { type: 'MODIFIED', object: { name: 'ch-3-abc', namespace: 'checkout', status: { refunded: true } } }
+ */
+export interface ObjectChange {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  /** The object after the change (its last state for DELETED), mapped as a list item is. */
+  object: ObjectInput;
+}
+
+/** What one call of a change feed returns. */
+export interface ChangeBatch {
+  /** Changes after the `since` cursor, oldest first. */
+  changes: ObjectChange[];
+  /**
+   * Where the next call starts: the upstream's position after these changes (an event id, say). Asked with
+   * `since` undefined, the feed returns the position of "now" and may return no changes.
+   */
+  cursor: string | undefined;
+  /** True when more changes are waiting (the feed is called again at once instead of after its interval). */
+  more?: boolean;
+  /**
+   * True when the feed lost its place (the upstream no longer knows the `since` cursor): changes may have been
+   * missed, so every watcher is ended with 410 Expired and relists. `cursor` is then the current position.
+   */
+  reset?: boolean;
+}
+
+/**
+ * A pass-through resource's change feed: the upstream's log of changes (`GET /v1/events` of a payments
+ * provider), read from a cursor. Declaring one makes the resource watchable (`kubectl get -w`, informers).
+ */
+export interface ChangeFeed<C = unknown> {
+  /** How often the feed is read, e.g. `2s`. Default 5s. One replica reads it for all watchers. */
+  interval?: string | number;
+  /** Changes after `since` (undefined: the current position, see {@link ChangeBatch.cursor}). */
+  read(ctx: AdapterContext<C>, since: string | undefined): Promise<ChangeBatch>;
 }
 
 export type ResourceDefinition<C = unknown> = MirrorResource<C> | PassThroughResource<C>;
