@@ -1,5 +1,7 @@
 import { defineAdapter, defineResource, type AdapterContext, type PageRequest } from 'kubegate/sdk';
 import { PaymentsError, callPayments, paymentsClient } from './client.ts';
+import { customers } from './customers.ts';
+import { readChargeChanges } from './events.ts';
 import { ID_ANNOTATION, chargeToObject } from './map.ts';
 import { CHARGE_NAME, nameToId } from './names.ts';
 import { ChargeSpec, ChargeStatus, PaymentsConfig } from './schema.ts';
@@ -32,6 +34,8 @@ const charges = defineResource<PaymentsConfig>({
     'A charge of the payments provider (one attempt to move money), read through from its API. ' +
     'The namespace is the charge metadata "team"; the name is the charge id made lower case reversibly.',
   cacheTtl: '10s',
+  // `kubectl get charges -w` and informers: the API's event log of charges, read every 2 s by one replica.
+  changes: { interval: '2s', read: readChargeChanges },
   maxPageSize: MAX_PAGE,
   // Names made by idToName only: a get of any other name is NotFound without a cache entry or an API call.
   namePattern: CHARGE_NAME,
@@ -132,5 +136,5 @@ export default defineAdapter({
   group: 'payments.kubegate.dev',
   version: 'v1alpha1',
   config: PaymentsConfig,
-  resources: [charges],
+  resources: [charges, customers],
 });

@@ -34,6 +34,29 @@ export const PaymentsConfig = Type.Object(
         description: 'Namespace of charges without a metadata.team (a DNS label). Default "default".',
       }),
     ),
+    customers: Type.Optional(
+      Type.Object(
+        {
+          maxObjects: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              default: 5000,
+              description:
+                'Most customers mirrored (the newest); past it the rest are reported as skipped. Default 5000.',
+            }),
+          ),
+          maxPerNamespace: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              default: 1000,
+              description:
+                'Most customers mirrored in one namespace (the newest); the rest are reported as skipped. Default 1000.',
+            }),
+          ),
+        },
+        { additionalProperties: false, description: 'Bounds of the mirrored customers.' },
+      ),
+    ),
     dashboardUrl: Type.Optional(
       Type.String({
         default: 'https://dashboard.stripe.com',
@@ -86,3 +109,27 @@ export const ChargeStatus = Type.Object(
   { additionalProperties: false, description: 'Outcome of the charge as the payments API reports it.' },
 );
 export type ChargeStatus = Static<typeof ChargeStatus>;
+
+/** spec of a Customer: who is charged. */
+export const CustomerSpec = Type.Object(
+  {
+    email: Type.Optional(Type.String({ description: "The customer's email address." })),
+    name: Type.Optional(Type.String({ description: "The customer's full name or business name." })),
+    currency: Type.Optional(
+      Type.String({ pattern: '^[a-z]{3}$', description: 'Default currency, ISO 4217 lower case, e.g. "eur".' }),
+    ),
+  },
+  { additionalProperties: false, description: 'Who the customer is.' },
+);
+export type CustomerSpec = Static<typeof CustomerSpec>;
+
+/** status of a Customer: where the account stands with them. */
+export const CustomerStatus = Type.Object(
+  {
+    delinquent: Type.Boolean({ description: 'True when the latest invoice or charge of the customer failed.' }),
+    balance: Type.Integer({ description: 'Balance in the smallest currency unit; negative is a credit.' }),
+    livemode: Type.Boolean({ description: 'True for a live-mode customer, false for a test-mode one.' }),
+  },
+  { additionalProperties: false, description: 'The customer as the payments API reports it.' },
+);
+export type CustomerStatus = Static<typeof CustomerStatus>;
