@@ -53,9 +53,10 @@ export function page<T extends { id: string; created: number }>(
  * `previous_attributes` when changed), newest first, with ids that order by sequence.
  */
 export class EventLog {
-  /** Oldest first (index = sequence). */
+  /** Oldest first. */
   private readonly events: PaymentEvent[] = [];
   private readonly seqOf = new Map<string, number>();
+  private next = 0;
 
   get size(): number {
     return this.events.length;
@@ -63,7 +64,7 @@ export class EventLog {
 
   /** Records a change of `charge` (a snapshot of it is kept) and returns the event. */
   emit(type: string, charge: Charge, created: number, previous?: Record<string, unknown>): PaymentEvent {
-    const seq = this.events.length;
+    const seq = this.next++;
     const id = `evt_1Fake${seq.toString(36).padStart(8, '0')}`;
     const ev: PaymentEvent = {
       id,
@@ -76,6 +77,12 @@ export class EventLog {
     this.events.push(ev);
     this.seqOf.set(id, seq);
     return ev;
+  }
+
+  /** Forgets every event (as the API does after its retention period): cursors naming them are unknown. */
+  clear(): void {
+    this.events.length = 0;
+    this.seqOf.clear();
   }
 
   /** `GET /v1/events`: a type filter (`charge.*` matches by prefix), range, cursors and limit. */

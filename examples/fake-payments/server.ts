@@ -43,6 +43,8 @@ export interface FakePayments {
   refund(id: string, amount?: number): Charge;
   /** Events recorded so far. */
   eventCount(): number;
+  /** Forgets every event, as the API does after its retention period (a cursor naming one becomes unknown). */
+  forgetEvents(): void;
   /** Deletes a charge (cursors naming it keep working). Throws if there is no such charge. */
   remove(id: string): void;
   /** Allows at most `n` requests per second (others get 429 with Retry-After), or no limit with null. */
@@ -325,6 +327,7 @@ export async function startFakePayments(opts: FakePaymentsOptions = {}): Promise
       return update(id, { amount_refunded: refunded, refunded: refunded === c.amount }, 'charge.refunded');
     },
     eventCount: () => events.size,
+    forgetEvents: () => events.clear(),
     remove(id) {
       const i = charges.findIndex((c) => c.id === id);
       const [c] = i >= 0 ? charges.splice(i, 1) : [];

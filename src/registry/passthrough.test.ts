@@ -110,6 +110,10 @@ describe('pass-through storage: coalescing and staleness', () => {
     vi.useRealTimers();
   });
 
+  it('offers no watcher without a change feed (the handler answers watch with 405)', () => {
+    expect(setup().storage.watcher).toBeUndefined();
+  });
+
   it('makes one upstream call for N concurrent identical lists, and all get the same page', async () => {
     const t = setup();
     let release!: () => void;

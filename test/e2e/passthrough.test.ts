@@ -82,11 +82,9 @@ describe('pass-through charges', () => {
     expect(JSON.parse(bad.body)).toMatchObject({ kind: 'Status', reason: 'BadRequest' });
   });
 
-  it('watch is refused explicitly (no change feed), and discovery does not advertise it', async () => {
-    const r = await gw.get(`${P}/charges?watch=true`);
-    expect(r.status).toBe(405);
+  it('watch is offered through the change feed (passthrough-watch.test.ts), and advertised', async () => {
     const disc = JSON.parse((await gw.get(P)).body) as { resources: { name: string; verbs: string[] }[] };
-    expect(disc.resources.find((x) => x.name === 'charges')?.verbs).toEqual(['get', 'list']);
+    expect(disc.resources.find((x) => x.name === 'charges')?.verbs).toEqual(['get', 'list', 'watch']);
   });
 });
 
