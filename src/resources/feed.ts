@@ -289,7 +289,9 @@ export class ChangeFeed {
       const feed = this.o.resource.changes;
       if (!feed) return false;
       const batch = await feed.read(this.ctx(), since);
-      const changes = this.build(batch.changes, batch.cursor ?? since);
+      // Asked from nowhere, the feed gives a position: changes it may return with it came before any list's
+      // resourceVersion could refer to them, and are not delivered.
+      const changes = since === undefined ? [] : this.build(batch.changes, batch.cursor ?? since);
       if (batch.reset) {
         this.o.log.warn('the change feed lost its place upstream; watchers are asked to relist', { collection });
         changes.unshift({

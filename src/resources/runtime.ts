@@ -199,7 +199,9 @@ function createPassThrough(
     fetch: scope.upstream.fetch,
     log: scope.log,
     skips: common.skips,
-    ...(log ? { resourceVersion: () => log.rv } : {}),
+    // Never 0 (a continue token needs a version, and "0" means "any" to clients): before the feed's first
+    // commit, lists are at 1, the version that first commit (a cursor, never a change) takes.
+    ...(log ? { resourceVersion: () => Math.max(1, log.rv) } : {}),
   });
   return new PassThroughStorage({
     ...common,

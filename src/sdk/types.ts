@@ -308,7 +308,7 @@ export interface ChangeBatch {
   changes: ObjectChange[];
   /**
    * Where the next call starts: the upstream's position after these changes (an event id, say). Asked with
-   * `since` undefined, the feed returns the position of "now" and may return no changes.
+   * `since` undefined, the feed returns the position of "now"; changes returned with it are not delivered.
    */
   cursor: string | undefined;
   /** True when more changes are waiting (the feed is called again at once instead of after its interval). */
