@@ -5,6 +5,7 @@ import type {
   MirrorResource,
   PassThroughResource,
   ResourceDefinition,
+  StaticAdapterDefinition,
 } from './types.ts';
 import { parseDuration } from './duration.ts';
 import { KubegateError } from '../errors.ts';
@@ -18,6 +19,27 @@ const VERSION = /^v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?$/;
 export class DefinitionError extends KubegateError {
   override name = 'DefinitionError';
   override readonly code: string = 'KUBEGATE_DEFINITION';
+}
+
+/**
+ * Thrown by an adapter's `resources(config)` function when its config cannot make the resources; `path` names
+ * the field inside the adapter's `config` (`['resources', 0, 'mapping', 'name']`), and kubegate reports it as
+ * `adapters[2].config.resources[0].mapping.name: <message> (kubegate.yaml line 42)`. `location` replaces the
+ * line lookup when the field lives in another file the config names (e.g. `repos.yaml line 7`).
+ *
+ * @example
+ * throw new AdapterConfigError(['resources', 0, 'itemsPath'], 'is required');
+ */
+export class AdapterConfigError extends KubegateError {
+  override name = 'AdapterConfigError';
+  override readonly code: string = 'KUBEGATE_ADAPTER_CONFIG';
+  readonly path: readonly (string | number)[];
+  readonly location: string | undefined;
+  constructor(path: readonly (string | number)[], message: string, o: { location?: string } = {}) {
+    super(message);
+    this.path = path;
+    this.location = o.location;
+  }
 }
 
 function fail(where: string, msg: string): never {
@@ -185,6 +207,18 @@ function checkVersions(where: string, def: ResourceDefinition): void {
  *   resources: [forecasts],
  * });
  */
+export function defineAdapter<S extends TObject>(def: StaticAdapterDefinition<S>): StaticAdapterDefinition<S>;
+/**
+ * Declares an adapter whose resources are made from its validated config (see {@link AdapterDefinition.resources}).
+ *
+ * @example
+ * export default defineAdapter({
+ *   name: 'http', group: 'http.kubegate.dev', version: 'v1alpha1',
+ *   config: Type.Object({ resources: Type.Array(ResourceConfig) }),
+ *   resources: (config) => config.resources.map(toResource),
+ * });
+ */
+export function defineAdapter<S extends TObject>(def: AdapterDefinition<S>): AdapterDefinition<S>;
 export function defineAdapter<S extends TObject>(def: AdapterDefinition<S>): AdapterDefinition<S> {
   const where = `adapter ${JSON.stringify(def.name)}`;
   if (typeof def.name !== 'string' || !DNS1123_LABEL.test(def.name))
@@ -194,21 +228,26 @@ export function defineAdapter<S extends TObject>(def: AdapterDefinition<S>): Ada
   if (!VERSION.test(def.version)) fail(where, `version "${def.version}" must look like v1, v1beta1 or v1alpha1`);
   if ((def.config as { type?: unknown } | undefined)?.type !== 'object')
     fail(where, 'config must be a TypeBox Type.Object(...) schema');
-  if (!Array.isArray(def.resources) || def.resources.length === 0)
+  if (typeof def.resources !== 'function') checkResources(where, def.resources, def.version);
+  return def;
+}
+
+/** The checks on an adapter's resource list, also run on the list a `resources(config)` function returns. */
+export function checkResources(where: string, resources: unknown, version: string): void {
+  if (!Array.isArray(resources) || resources.length === 0)
     fail(where, 'resources must not be empty (an empty resource list breaks discovery)');
   const plurals = new Set<string>();
   const kinds = new Set<string>();
-  for (const r of def.resources) {
+  for (const r of resources as ResourceDefinition[]) {
     if (plurals.has(r.plural)) fail(where, `resource plural "${r.plural}" is declared twice`);
     if (kinds.has(r.kind)) fail(where, `resource kind "${r.kind}" is declared twice`);
     plurals.add(r.plural);
     kinds.add(r.kind);
     const hub = r.versions?.find((v) => v.storage === true);
-    if (hub && hub.name !== def.version)
+    if (hub && hub.name !== version)
       fail(
         where,
-        `resource "${r.kind}": the storage version "${hub.name}" must be the adapter's version "${def.version}" (what list returns is stored as that version)`,
+        `resource "${r.kind}": the storage version "${hub.name}" must be the adapter's version "${version}" (what list returns is stored as that version)`,
       );
   }
-  return def;
 }

@@ -15,7 +15,7 @@ export { Value, validate, registerFormats, formats, type SchemaError } from './f
 export { isLabelKey, isLabelValue, labelsFromTags, toLabelKey, toLabelValue } from './labels.ts';
 export type { Tags, UnmappedTag } from './labels.ts';
 export type { Static, TSchema, TObject } from '@sinclair/typebox';
-export { defineAdapter, defineResource } from './define.ts';
+export { AdapterConfigError, defineAdapter, defineResource } from './define.ts';
 export type * from './types.ts';
 export { UpstreamError } from '../resilience/fetch.ts';
 export { AdapterError } from '../resilience/reason.ts';

@@ -345,5 +345,18 @@ export interface AdapterDefinition<S extends TObject = TObject> {
   version: string;
   /** TypeBox schema of the adapter's config; validated at load with errors naming the field. */
   config: S;
-  resources: ResourceDefinition<Static<S>>[];
+  /**
+   * The served resources: a list, or a function of the validated config that returns it (an adapter whose
+   * resources are declared in its config, like `adapters/http`). The function runs when the config is loaded
+   * (`kubegate validate`, `serve` start) and on every config reload; it throws {@link AdapterConfigError} to
+   * name the config field at fault. `dir` is the config file's folder, against which relative paths in the
+   * config are resolved (like adapter modules).
+   */
+  resources:
+    ResourceDefinition<Static<S>>[] | ((config: Static<S>, at: { dir: string }) => ResourceDefinition<Static<S>>[]);
 }
+
+/** An adapter whose resources are a list (every adapter once its config is loaded). */
+export type StaticAdapterDefinition<S extends TObject = TObject> = AdapterDefinition<S> & {
+  resources: ResourceDefinition<Static<S>>[];
+};
