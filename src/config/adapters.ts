@@ -55,7 +55,7 @@ function resolveResources<S extends TObject>(
   config: unknown,
   { prefix, dir, where }: { prefix: string; dir: string; where?: (pointer: string) => string },
 ): ResourceDefinition[] {
-  if (typeof definition.resources !== 'function') return definition.resources as ResourceDefinition[];
+  if (typeof definition.resources !== 'function') return definition.resources;
   const field = fieldName(prefix) || 'config';
   let resources: unknown;
   try {

@@ -352,9 +352,16 @@ export interface AdapterDefinition<S extends TObject = TObject> {
    * name the config field at fault. `dir` is the config file's folder, against which relative paths in the
    * config are resolved (like adapter modules).
    */
-  resources:
-    ResourceDefinition<Static<S>>[] | ((config: Static<S>, at: { dir: string }) => ResourceDefinition<Static<S>>[]);
+  resources: ResourceDefinition<Static<S>>[] | ResourcesFromConfig<Static<S>>;
 }
+
+/**
+ * An adapter's resources made from its validated config. Declared in method syntax so that an adapter with a
+ * specific config type is still an `AdapterDefinition` (as its `list(ctx)` functions already allow).
+ */
+export type ResourcesFromConfig<C> = {
+  resources(config: C, at: { dir: string }): ResourceDefinition<C>[];
+}['resources'];
 
 /** An adapter whose resources are a list (every adapter once its config is loaded). */
 export type StaticAdapterDefinition<S extends TObject = TObject> = AdapterDefinition<S> & {

@@ -1,5 +1,5 @@
 import type { AdapterEntry } from '../config/schema.ts';
-import { prepareAdapter } from '../config/adapters.ts';
+import { prepareAdapter, type LoadedAdapter } from '../config/adapters.ts';
 import { KubeError } from '../k8s/errors.ts';
 import { parseListOptions } from '../k8s/params.ts';
 import type { KubeObject } from '../k8s/types.ts';
@@ -37,8 +37,8 @@ export interface RunResult {
 
 const quiet: AdapterLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
-function pickResource(adapter: AdapterDefinition, which: string | undefined): ResourceDefinition {
-  const all = adapter.resources as ResourceDefinition[];
+function pickResource(adapter: LoadedAdapter['definition'], which: string | undefined): ResourceDefinition {
+  const all = adapter.resources;
   const r = which === undefined && all.length === 1 ? all[0] : all.find((x) => x.plural === which || x.kind === which);
   if (!r)
     throw new Error(
@@ -54,21 +54,23 @@ async function withRuntime<T>(
   mode: ResourceDefinition['mode'],
   use: (rt: Runtime, skipped: SkippedItem[]) => Promise<T>,
 ): Promise<T> {
-  const resource = pickResource(o.adapter, o.resource);
-  if (resource.mode !== mode)
-    throw new Error(
-      `${resource.plural} is a ${resource.mode === 'mirror' ? 'mirror' : 'pass-through'} resource: use ` +
-        (resource.mode === 'mirror' ? 'listOnce' : 'listPageOnce or getOnce'),
-    );
-  const loaded = prepareAdapter(
+  // Resources made from the config (a function of it) exist once the config is loaded.
+  const all = prepareAdapter(
     {
       name: o.adapter.name,
       module: '(in test)',
       ...(o.resilience ? { resilience: o.resilience } : {}),
       config: o.config,
     },
-    { ...o.adapter, resources: [resource] },
+    o.adapter,
   );
+  const resource = pickResource(all.definition, o.resource);
+  if (resource.mode !== mode)
+    throw new Error(
+      `${resource.plural} is a ${resource.mode === 'mirror' ? 'mirror' : 'pass-through'} resource: use ` +
+        (resource.mode === 'mirror' ? 'listOnce' : 'listPageOnce or getOnce'),
+    );
+  const loaded: LoadedAdapter = { ...all, definition: { ...all.definition, resources: [resource] } };
   const skipped: SkippedItem[] = [];
   const rt = createRuntime([loaded], {
     store: createMemoryStore(),
