@@ -11,10 +11,14 @@ import { startFakeWeather, type FakeWeather } from '../../examples/fake-weather/
 import { LOCATIONS } from '../../examples/fake-weather/locations.ts';
 import { startFakePayments } from '../../examples/fake-payments/server.ts';
 import { REGIONS, startFakeEc2 } from '../../examples/fake-ec2/server.ts';
+import { startFakeGitHub } from '../../examples/fake-github/server.ts';
 
 // The bundled adapters, as sources in the repository or built JavaScript in an installed package (dist/).
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const bundled = (name: string) => fileURLToPath(new URL(`../../adapters/${name}/index${EXT}`, import.meta.url));
+// YAML is not built: an installed package has it at its root (package.json `files`), beside dist/.
+const packageFile = (path: string) =>
+  fileURLToPath(new URL(`${EXT === '.ts' ? '../../' : '../../../'}${path}`, import.meta.url));
 
 export interface DevOptions {
   port: number;
@@ -45,6 +49,7 @@ export async function runDev(o: DevOptions): Promise<DevGateway> {
   // any signed request, so a demo without AWS credentials gets placeholder ones (never sent anywhere else).
   process.env.AWS_ACCESS_KEY_ID ??= 'AKIDKUBEGATEDEMO';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'kubegate-demo-secret';
+  const github = await startFakeGitHub({ port: 0, changeEvery: 3000 });
   const token = randomBytes(24).toString('base64url');
   const config = parseConfig(
     JSON.stringify({
@@ -74,6 +79,18 @@ export async function runDev(o: DevOptions): Promise<DevGateway> {
           pollInterval: '5s',
           config: { regions: REGIONS, endpoint: ec2.url },
         },
+        {
+          // No code: the Repository resource is declared in YAML for adapters/http.
+          name: 'github',
+          module: bundled('http'),
+          group: 'github.kubegate.dev',
+          config: {
+            baseUrl: github.url,
+            vars: { org: github.org },
+            auth: { kind: 'bearer', token: github.token },
+            resourcesFile: packageFile('examples/fake-github/repositories.yaml'),
+          },
+        },
       ],
     }),
     'kubegate dev',
@@ -88,6 +105,7 @@ export async function runDev(o: DevOptions): Promise<DevGateway> {
     await weather.close();
     await payments.close();
     await ec2.close();
+    await github.close();
   };
   if (!o.quiet) {
     process.stderr.write(
@@ -101,6 +119,8 @@ export async function runDev(o: DevOptions): Promise<DevGateway> {
         `  kubectl get forecasts -l country=FR -w\n` +
         `  kubectl explain forecasts.status\n` +
         `  kubectl get charges -A --chunk-size=50        # pass-through: the fake payments API, paged\n` +
+        `  kubectl get repositories -l language=go -w    # declared in YAML only (adapters/http), fake GitHub\n` +
+        `  kubectl explain repositories.status\n` +
         `  kubectl get adapters                          # kubegate's own view of its upstreams\n\n`,
     );
     closeOnSignal({ close });
