@@ -63,7 +63,7 @@ function resolveResources<S extends TObject>(
     checkResources(`adapter ${JSON.stringify(definition.name)}`, resources, definition.version);
   } catch (err) {
     if (err instanceof AdapterConfigError) {
-      const pointer = `${prefix}/${err.path.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`;
+      const pointer = [prefix, ...err.path.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1'))].join('/');
       const at = err.location !== undefined ? ` (${err.location})` : (where?.(pointer) ?? '');
       throw new ConfigError(`${fieldName(pointer)}: ${err.message}${at}`);
     }
