@@ -23,7 +23,8 @@ import { answer, errorXml, reservationXml, securityGroupXml, set, volumeXml, el 
  *   status, volume-type, availability-zone, attachment.instance-id; groups: group-name, vpc-id). An unknown
  *   filter is an `InvalidParameterValue`, like EC2's.
  * - `RequestLimitExceeded` (HTTP 503) while throttling is on, as EC2 throttles an account.
- * - A request without a SigV4 `Authorization` header is an `AuthFailure` (401).
+ * - A request without a SigV4 `Authorization` header is an `AuthFailure` (401); a denied action (`deny`) an
+ *   `UnauthorizedOperation` (403).
  */
 export interface FakeEc2 {
   url: string;
@@ -34,6 +35,8 @@ export interface FakeEc2 {
   throttled: number;
   /** Throttles every call (true), the next `n` calls (a number), or none (false). */
   throttle(on: boolean | number): void;
+  /** Answers `UnauthorizedOperation` (403) to this action, as EC2 does without the IAM permission; null: no more. */
+  deny(action: string | null): void;
   /** Stops the automatic steps (the data only changes through the hooks below). */
   freeze(): void;
   unfreeze(): void;
@@ -148,6 +151,7 @@ export async function startFakeEc2(o: FakeEc2Options = {}): Promise<FakeEc2> {
   const calls: Record<string, number> = {};
   let throttle: boolean | number = false;
   let frozen = false;
+  let denied: string | null = null;
   const maxBody = o.maxBodyBytes ?? 64 << 10;
   const timer = o.tickMs ? setInterval(() => frozen || fleet.advance(), o.tickMs) : undefined;
   timer?.unref();
@@ -270,6 +274,8 @@ export async function startFakeEc2(o: FakeEc2Options = {}): Promise<FakeEc2> {
         const scope = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/ec2\/aws4_request/.exec(req.headers.authorization ?? '');
         if (!scope?.[1] || !req.headers['x-amz-date'])
           throw new QueryError('AuthFailure', 'AWS was not able to validate the provided access credentials', 401);
+        if (action === denied)
+          throw new QueryError('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403);
         if (throttle === true || (typeof throttle === 'number' && throttle > 0)) {
           if (typeof throttle === 'number') throttle--;
           state.throttled++;
@@ -291,6 +297,7 @@ export async function startFakeEc2(o: FakeEc2Options = {}): Promise<FakeEc2> {
     calls,
     throttled: 0,
     throttle: (on) => (throttle = on),
+    deny: (action) => (denied = action),
     freeze: () => (frozen = true),
     unfreeze: () => (frozen = false),
     tick: () => fleet.advance(),
