@@ -9,6 +9,11 @@ import { createDevCertificates } from '../../src/server/tls.ts';
 import { processCpuMs } from './cpu.ts';
 import { fetchBody, load, timeSequential } from './load.ts';
 
+// The aws adapter against the fake EC2 (test/bench/aws.ts), on its own: a process with --expose-gc.
+if (process.argv.includes('--only-aws')) {
+  const aws = spawn(process.execPath, [...process.execArgv, '--expose-gc', 'test/bench/aws.ts'], { stdio: 'inherit' });
+  process.exit(await new Promise<number>((done) => aws.once('exit', (code) => done(code ?? 1))));
+}
 const quick = process.argv.includes('--quick');
 const dir = mkdtempSync(join(tmpdir(), 'kubegate-bench-'));
 const certs = await createDevCertificates(['localhost'], ['127.0.0.1']);
