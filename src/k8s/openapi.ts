@@ -39,6 +39,12 @@ export function toOpenApiSchema(input: unknown, v2 = false): Schema {
       out.enum = [v];
       continue;
     }
+    // JSON Schema's numeric exclusive bounds are OpenAPI's boolean flag beside minimum/maximum.
+    if ((k === 'exclusiveMinimum' || k === 'exclusiveMaximum') && typeof v === 'number') {
+      out[k === 'exclusiveMinimum' ? 'minimum' : 'maximum'] = v;
+      out[k] = true;
+      continue;
+    }
     if (k === 'type' && Array.isArray(v)) {
       const types = v.filter((t) => t !== 'null');
       out.type = types[0];
@@ -201,6 +207,90 @@ function op(
   };
 }
 
+type WriteAction = 'post' | 'delete' | 'put' | 'patch';
+
+const WRITE_DESCRIPTION: Record<WriteAction, (kind: string) => string> = {
+  post: (k) => `create a ${k}`,
+  delete: (k) => `delete a ${k}`,
+  put: (k) => `replace the specified ${k}`,
+  patch: (k) => `partially update the specified ${k}`,
+};
+
+const PATCH_TYPES = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+];
+
+/**
+ * A write operation with the query parameters kubectl looks for (it sends `fieldValidation` only to a server
+ * whose PATCH operation declares it, and validates on the client otherwise).
+ */
+function writeOp(
+  r: ResourceInfo,
+  action: WriteAction,
+  ref: (n: string) => string,
+  v2: boolean,
+  params: Schema[],
+): Schema {
+  const schema = { $ref: ref(definitionName(r.group, r.version, r.kind)) };
+  const query = (name: string, description: string): Schema =>
+    v2
+      ? { name, in: 'query', type: 'string', uniqueItems: true, description }
+      : { name, in: 'query', schema: { type: 'string', uniqueItems: true }, description };
+  const q = [
+    query('dryRun', 'When present, the write is checked (admission, validation) and not done. The only value is All.'),
+    ...(action === 'delete'
+      ? []
+      : [
+          query('fieldManager', 'Accepted and not used: kubegate keeps no managed fields.'),
+          query('fieldValidation', 'Unknown fields: Strict refuses them, Warn (default) and Ignore drop them.'),
+        ]),
+  ];
+  const verb = action === 'post' ? 'create' : action === 'put' ? 'update' : action;
+  const code = action === 'post' ? '201' : '200';
+  const bodyTypes = action === 'patch' ? PATCH_TYPES : ['application/json', 'application/yaml'];
+  const withBody = action !== 'delete';
+  const body: Schema = v2
+    ? { name: 'body', in: 'body', required: true, schema: action === 'patch' ? { type: 'object' } : schema }
+    : {};
+  return {
+    tags: [`${r.group.split('.')[0] ?? r.group}_${r.version}`],
+    description: WRITE_DESCRIPTION[action](r.kind),
+    operationId: `${verb}${r.version[0]?.toUpperCase() ?? ''}${r.version.slice(1)}${r.kind}`,
+    ...(v2 ? { consumes: bodyTypes } : {}),
+    parameters: [...params, ...(v2 && withBody ? [body] : []), ...q],
+    ...(!v2 && withBody
+      ? {
+          requestBody: {
+            required: true,
+            content: Object.fromEntries(
+              bodyTypes.map((t) => [t, { schema: action === 'patch' ? { type: 'object' } : schema }]),
+            ),
+          },
+        }
+      : {}),
+    responses: v2
+      ? { [code]: { description: 'OK', schema } }
+      : { [code]: { description: 'OK', content: { 'application/json': { schema } } } },
+    'x-kubernetes-action': verb,
+    'x-kubernetes-group-version-kind': { group: r.group, version: r.version, kind: r.kind },
+  };
+}
+
+/** The write operations of a resource's collection path and object path, as its verbs declare them. */
+function writeOps(r: ResourceInfo, ref: (n: string) => string, v2: boolean, params: Schema[], nameP: Schema) {
+  const has = (v: string) => r.verbs.includes(v);
+  return {
+    collection: has('create') ? { post: writeOp(r, 'post', ref, v2, params) } : {},
+    object: {
+      ...(has('delete') ? { delete: writeOp(r, 'delete', ref, v2, [nameP, ...params]) } : {}),
+      ...(has('update') ? { put: writeOp(r, 'put', ref, v2, [nameP, ...params]) } : {}),
+      ...(has('patch') ? { patch: writeOp(r, 'patch', ref, v2, [nameP, ...params]) } : {}),
+    },
+  };
+}
+
 function paths(gv: GroupVersionInfo, ref: (n: string) => string, v2: boolean): Record<string, Schema> {
   const out: Record<string, Schema> = {};
   const param = (name: string, description: string): Schema =>
@@ -212,14 +302,19 @@ function paths(gv: GroupVersionInfo, ref: (n: string) => string, v2: boolean): R
   for (const r of gv.resources) {
     const base = `/apis/${gv.group}/${gv.version}`;
     if (r.namespaced) {
-      out[`${base}/namespaces/{namespace}/${r.plural}`] = { get: op(r, 'list', ref, v2, [nsP]) };
-      out[`${base}/namespaces/{namespace}/${r.plural}/{name}`] = { get: op(r, 'get', ref, v2, [nameP, nsP]) };
+      const w = writeOps(r, ref, v2, [nsP], nameP);
+      out[`${base}/namespaces/{namespace}/${r.plural}`] = { get: op(r, 'list', ref, v2, [nsP]), ...w.collection };
+      out[`${base}/namespaces/{namespace}/${r.plural}/{name}`] = {
+        get: op(r, 'get', ref, v2, [nameP, nsP]),
+        ...w.object,
+      };
       out[`${base}/${r.plural}`] = {
         get: { ...op(r, 'list', ref, v2, []), operationId: `list${r.kind}ForAllNamespaces` },
       };
     } else {
-      out[`${base}/${r.plural}`] = { get: op(r, 'list', ref, v2, []) };
-      out[`${base}/${r.plural}/{name}`] = { get: op(r, 'get', ref, v2, [nameP]) };
+      const w = writeOps(r, ref, v2, [], nameP);
+      out[`${base}/${r.plural}`] = { get: op(r, 'list', ref, v2, []), ...w.collection };
+      out[`${base}/${r.plural}/{name}`] = { get: op(r, 'get', ref, v2, [nameP]), ...w.object };
     }
   }
   return out;
