@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../examples/fault-proxy/server.ts';
-import { createUpstreamClient, parseRetryAfter, UpstreamError } from './fetch.ts';
+import { createUpstreamClient, hasIdempotencyKey, parseRetryAfter, UpstreamError } from './fetch.ts';
 
 let target: http.Server;
 let proxy: FaultProxy;
@@ -39,6 +39,20 @@ describe('upstream policy', () => {
     const c = createUpstreamClient({ ...fast, retries: 3 });
     expect((await c.fetch(`${proxy.url}/x`)).status).toBe(200);
     expect(proxy.calls - before).toBe(3);
+  });
+
+  it('retries a POST that carries an Idempotency-Key (the upstream answers a repeat with the first answer)', async () => {
+    let n = 0;
+    proxy.set(() => (n++ < 1 ? { kind: 'reset' } : { kind: 'none' }));
+    const before = proxy.calls;
+    const c = createUpstreamClient({ ...fast, retries: 3 });
+    const r = await c.fetch(`${proxy.url}/x`, { method: 'POST', body: 'a=1', headers: { 'Idempotency-Key': 'k1' } });
+    expect(r.status).toBe(200);
+    expect(proxy.calls - before).toBe(2);
+    expect(hasIdempotencyKey('http://x', { headers: new Headers({ 'idempotency-key': 'k' }) })).toBe(true);
+    expect(hasIdempotencyKey('http://x', { headers: [['Idempotency-Key', 'k']] })).toBe(true);
+    expect(hasIdempotencyKey(new Request('http://x', { headers: { 'idempotency-key': 'k' } }), undefined)).toBe(true);
+    expect(hasIdempotencyKey('http://x', { headers: { accept: 'x' } })).toBe(false);
   });
 
   it('does not retry a non-idempotent call', async () => {

@@ -26,7 +26,7 @@ export interface ResilienceOptions {
   timeoutMs: number;
   /** Overall deadline for one call including retries and waits (ms); keep well under the aggregator's 60 s. */
   deadlineMs: number;
-  /** Attempts after the first, for idempotent calls (GET/HEAD). */
+  /** Attempts after the first, for idempotent calls (GET/HEAD, and calls with an `Idempotency-Key` header). */
   retries: number;
   backoffInitialMs: number;
   backoffMaxMs: number;
@@ -204,6 +204,19 @@ const sleep = (ms: number, signal?: AbortSignal | null) =>
   });
 
 /**
+ * Whether a call carries an `Idempotency-Key` header: the upstream answers a repeat of it with the first
+ * answer instead of acting twice (as Stripe documents it), so it is retried like a GET. This is what makes a
+ * create retried after a lost answer reach the upstream once.
+ */
+export function hasIdempotencyKey(input: string | URL | Request, init: RequestInit | undefined): boolean {
+  const h = init?.headers ?? (input instanceof Request ? input.headers : undefined);
+  if (!h) return false;
+  if (h instanceof Headers) return h.has('idempotency-key');
+  if (Array.isArray(h)) return h.some(([k]) => k.toLowerCase() === 'idempotency-key');
+  return Object.keys(h).some((k) => k.toLowerCase() === 'idempotency-key');
+}
+
+/**
  * Reads the whole body, refusing more than `max` bytes, so a huge upstream answer cannot exhaust memory and
  * the attempt's deadline covers the body too (an upstream that stalls mid-body is a timeout like any other).
  * Reading it here is also cheaper than handing the adapter a counting stream (measured: a TransformStream
@@ -234,8 +247,8 @@ async function readLimited(res: Response, max: number): Promise<Response> {
 
 /**
  * The adapter's fetch, outermost first: rate limit (token bucket) → bulkhead → circuit breaker → retry
- * (exponential backoff with jitter, GET/HEAD and calls marked `idempotent` only, honouring Retry-After) →
- * per-attempt deadline.
+ * (exponential backoff with jitter, GET/HEAD, calls marked `idempotent` and calls with an Idempotency-Key
+ * only, honouring Retry-After) → per-attempt deadline.
  *
  * The per-attempt deadline is one timer that aborts the request: measured cheaper than cockatiel's
  * `timeout()` policy, which builds a linked AbortSignal per call (see BENCHMARKS.md). It covers the body too:
@@ -422,7 +435,7 @@ export function createUpstreamClient(
       const { idempotent: marked, ...rest }: UpstreamRequestInit = withMarks ?? {};
       const init: RequestInit | undefined = withMarks ? rest : undefined;
       const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
-      const idempotent = marked ?? (method === 'GET' || method === 'HEAD');
+      const idempotent = marked ?? (method === 'GET' || method === 'HEAD' || hasIdempotencyKey(input, init));
       try {
         return await pool.execute(() =>
           breaker.execute(() =>
