@@ -3,7 +3,7 @@ import type { UpstreamClient } from '../resilience/fetch.ts';
 import type { Encoder } from '../resources/encode.ts';
 import type { SkipLedger, SkipRecord } from '../resources/skips.ts';
 import type { FieldGetter } from './list.ts';
-import type { Connecter } from './types.ts';
+import type { Connecter, Creater, Deleter, Updater } from './types.ts';
 
 /** What every served resource is made of, whatever keeps its data. */
 export interface CommonParts {
@@ -25,6 +25,10 @@ export abstract class StorageBase {
   readonly supportedFields: ReadonlySet<string>;
   readonly encoder: Encoder;
   readonly proxy: Connecter | undefined;
+  /** Writes through the adapter (set by the runtime once the storage exists: they read through it). */
+  creater: Creater | undefined;
+  deleter: Deleter | undefined;
+  updater: Updater | undefined;
   private readonly skips: SkipLedger;
 
   constructor(p: CommonParts) {

@@ -72,6 +72,42 @@ export interface Connecter {
   upstream: UpstreamClient;
 }
 
+/** How a write is done: `dryRun=All`, the `fieldValidation` asked for, who asks. */
+export interface WriteOptions {
+  dryRun: boolean;
+  /** Unknown fields: Strict refuses them (400), Warn drops them with a Warning, Ignore drops them. */
+  fieldValidation: 'Strict' | 'Warn' | 'Ignore';
+  caller?: UserInfo;
+}
+
+/** The answer of a write: the object's JSON, the HTTP status (201 created, 200 otherwise) and Warnings. */
+export interface Written {
+  json: string;
+  status: 200 | 201;
+  warnings?: string[];
+}
+
+/** `create`: the request body (decoded, unchecked) into a new object (docs/architecture.md, "Writes"). */
+export interface Creater {
+  create(namespace: string | undefined, body: unknown, o: WriteOptions): Promise<Written>;
+}
+
+/** `delete`: one object by name; `options` is the request's DeleteOptions body, if any. */
+export interface Deleter {
+  delete(namespace: string | undefined, name: string, options: unknown, o: WriteOptions): Promise<Written>;
+}
+
+/** `update` (PUT, a whole object) and `patch` (a merge or JSON patch of the current object). */
+export interface Updater {
+  update(namespace: string | undefined, name: string, body: unknown, o: WriteOptions): Promise<Written>;
+  patch(
+    namespace: string | undefined,
+    name: string,
+    patch: { type: 'merge' | 'json'; patch: unknown },
+    o: WriteOptions,
+  ): Promise<Written>;
+}
+
 /** One served resource: what it is, and the capabilities it offers. */
 export interface ServedResource {
   /** The adapter entry serving it (config `adapters[].name`). */
@@ -87,6 +123,10 @@ export interface ServedResource {
   proxy?: Connecter;
   /** The `Warning` header value every request on a deprecated version gets (registry/versions.ts). */
   deprecation?: string | undefined;
+  /** Writes through the adapter, when it declares them (a resource without them answers 405). */
+  creater?: Creater | undefined;
+  deleter?: Deleter | undefined;
+  updater?: Updater | undefined;
 }
 
 /** Finds served resources by their path (the runtime implements it). */

@@ -95,6 +95,8 @@ export class PassThroughQueries {
   private lastFailureLog = { at: 0, reason: '', suppressed: 0 };
   /** Upstream calls made by this replica (tests and metrics). */
   upstreamCalls = 0;
+  /** Cached answers fetched before this time (µs) are not served fresh: a write went through since. */
+  private writtenAt = 0;
   config: unknown;
   /** Items skipped by this replica's recent fetches, by reason. */
   readonly skips: SkipLedger;
@@ -186,7 +188,8 @@ export class PassThroughQueries {
       return raw ? (JSON.parse(raw) as CachedPage) : undefined;
     };
     const fresh = await read();
-    if (fresh && Date.now() - fresh.fetchedAt / 1000 < ttlMs) return { page: fresh };
+    if (fresh && fresh.fetchedAt > this.writtenAt && Date.now() - fresh.fetchedAt / 1000 < ttlMs)
+      return { page: fresh };
     let p = this.inflight.get(key);
     if (!p) {
       // Only a request that starts an upstream call counts against its user's upstream budget.
@@ -197,7 +200,7 @@ export class PassThroughQueries {
           // Another replica is fetching this query: wait for its result rather than calling the upstream too.
           await sleep(20);
           const v = await read();
-          if (v && Date.now() - v.fetchedAt / 1000 < ttlMs) return v;
+          if (v && v.fetchedAt > this.writtenAt && Date.now() - v.fetchedAt / 1000 < ttlMs) return v;
           if (Date.now() > deadline) break;
         }
         try {
@@ -220,6 +223,15 @@ export class PassThroughQueries {
       if (!fresh || fresh.objects.length === 0) throw failure.error;
       return { page: fresh, stale: { ageMs: Date.now() - fresh.fetchedAt / 1000, cause: failure.why } };
     }
+  }
+
+  /**
+   * A write went through: answers cached or being fetched until now are not served as fresh any more, so the
+   * next list or get asks the upstream (on this replica; others within their cache TTL).
+   */
+  invalidate(): void {
+    this.writtenAt = Date.now() * 1000;
+    this.inflight.clear();
   }
 
   /** One page of the collection as the upstream orders it; selectors are applied by the caller. */

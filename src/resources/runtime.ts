@@ -26,6 +26,7 @@ import { createMemoryQueryCache, type QueryCache } from '../store/query-cache.ts
 import type { CommonParts } from '../registry/base.ts';
 import { MirrorStorage, type MirrorParts } from '../registry/mirror.ts';
 import { PassThroughStorage } from '../registry/passthrough.ts';
+import { WriteStorage } from '../registry/writes.ts';
 import type { ServedResource } from '../registry/types.ts';
 import { servedVersions, type ServedVersion } from '../registry/versions.ts';
 import type { ResourceHealth } from './self-adapter.ts';
@@ -105,13 +106,48 @@ export function resourceInfo(group: string, version: string, r: ResourceDefiniti
     namespaced: r.scope === 'Namespaced',
     // A pass-through resource is watchable only through its change feed: advertising watch without one would
     // make informers fail.
-    verbs: r.mode === 'mirror' || r.changes ? ['get', 'list', 'watch'] : ['get', 'list'],
+    verbs: [...(r.mode === 'mirror' || r.changes ? ['get', 'list', 'watch'] : ['get', 'list']), ...writeVerbs(r)],
     subresources: r.proxy ? [{ name: 'proxy', verbs: (r.proxy.allow?.methods ?? ['GET']).map(proxyVerb) }] : [],
     columns: (r.columns ?? []).map((c) => ({ ...c })),
     schema: { ...(spec ? { spec } : {}), ...(status ? { status } : {}) },
     fields: r.fields ?? [],
     description: r.description ?? `${r.kind} objects served by kubegate from an external API.`,
   };
+}
+
+/** The write verbs a resource offers: `create`, `delete`, and `update` + `patch` (docs/adapters.md, "Writes"). */
+export function writeVerbs(r: ResourceDefinition): string[] {
+  return [...(r.create ? ['create'] : []), ...(r.delete ? ['delete'] : []), ...(r.update ? ['update', 'patch'] : [])];
+}
+
+const WRITE_VERBS = new Set(['create', 'delete', 'update', 'patch']);
+
+/** How long a write waits for the refresh that makes it visible before answering anyway. */
+const REFRESH_WAIT_MS = 5000;
+
+/** Attaches the writes a resource declares to its storage (they read through it). */
+function enableWrites(
+  storage: MirrorStorage | PassThroughStorage,
+  scope: AdapterScope,
+  r: ResourceDefinition,
+  config: () => unknown,
+  refresh: () => Promise<void>,
+): void {
+  if (!r.create && !r.delete && !r.update) return;
+  const w = new WriteStorage({
+    adapter: scope.loaded.entry.name,
+    info: storage.info,
+    def: r,
+    config,
+    fetch: scope.upstream.fetch,
+    log: scope.log,
+    getter: storage.getter,
+    refresh: () =>
+      Promise.race([refresh(), new Promise<void>((resolve) => setTimeout(resolve, REFRESH_WAIT_MS).unref())]),
+  });
+  if (r.create) storage.creater = w;
+  if (r.delete) storage.deleter = w;
+  if (r.update) storage.updater = w;
 }
 
 /** What every resource of one adapter shares. */
@@ -203,13 +239,24 @@ function createPassThrough(
     // commit, lists are at 1, the version that first commit (a cursor, never a change) takes.
     ...(log ? { resourceVersion: () => Math.max(1, log.rv) } : {}),
   });
-  return new PassThroughStorage({
+  const storage = new PassThroughStorage({
     ...common,
     queries,
     ...(feed && hub ? { feed: { log: feed.log, hub, status: feed.status } } : {}),
     ...(o.now ? { now: o.now } : {}),
     ...(r.proxy ? { proxy: { def: r.proxy, config: () => queries.config, upstream: scope.upstream } } : {}),
   });
+  enableWrites(
+    storage,
+    scope,
+    r,
+    () => queries.config,
+    () => {
+      queries.invalidate();
+      return Promise.resolve();
+    },
+  );
+  return storage;
 }
 
 function createMirror(
@@ -284,6 +331,8 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
   const holder = o.holder ?? randomUUID();
   const collections: Collection[] = [];
   const groupVersions: GroupVersionInfo[] = [];
+  /** The definitions of mirrored resources that declare writes, and their adapter. */
+  const writable = new Map<Collection, { r: MirrorResource; scope: AdapterScope }>();
   const passthrough: PassThroughStorage[] = [];
   const versionsOf = new Map<Collection, ServedVersion[]>();
   const queryCache = o.queryCache ?? createMemoryQueryCache();
@@ -317,16 +366,30 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
       }
       const c = createMirror(scope, info, r, o, holder);
       const served = servedVersions(info, r);
+      // Writes are served in the storage version only: the other versions are read-only.
+      for (const v of served) if (!v.hub) v.info.verbs = v.info.verbs.filter((verb) => !WRITE_VERBS.has(verb));
       for (const v of served) gvOf(v.info.version).resources.push(v.info);
       collections.push(c);
       versionsOf.set(c, served);
+      writable.set(c, { r, scope });
     }
     for (const gv of gvs.values()) if (gv.resources.length > 0) groupVersions.push(gv);
   }
   // The storage version's resource of each collection (health, metrics), and what each served version adds.
   const mirrors = collections.map((c) => {
     const hub = versionsOf.get(c)?.find((v) => v.hub);
-    return new MirrorStorage(hub?.deprecation ? { ...c, info: hub.info, deprecation: hub.deprecation } : c);
+    const m = new MirrorStorage(hub?.deprecation ? { ...c, info: hub.info, deprecation: hub.deprecation } : c);
+    const w = writable.get(c);
+    // A write is visible once the poll that follows it committed (on the replica holding the poll lease).
+    if (w)
+      enableWrites(
+        m,
+        w.scope,
+        w.r,
+        () => c.poller.config,
+        () => c.poller.pollNow(),
+      );
+    return m;
   });
   const servedMirrors = collections.flatMap((c, i) =>
     (versionsOf.get(c) ?? []).map((v) =>

@@ -136,6 +136,11 @@ export function defineResource<C>(def: ResourceDefinition<C>): ResourceDefinitio
   }
   for (const f of def.fields ?? [])
     if (!/^[A-Za-z0-9_.-]+$/.test(f)) fail(where, `fields: "${f}" must be a dotted path like "status.condition"`);
+  for (const w of ['create', 'delete', 'update'] as const)
+    if (def[w] !== undefined && typeof def[w] !== 'function') fail(where, `${w} must be a function`);
+  for (const a of ['mutate', 'validate'] as const)
+    if (def.admission?.[a] !== undefined && typeof def.admission[a] !== 'function')
+      fail(where, `admission.${a} must be a function`);
   if (def.proxy !== undefined && (typeof def.proxy.baseUrl !== 'function' || typeof def.proxy.target !== 'function'))
     fail(where, 'proxy.baseUrl and proxy.target must be functions');
   if (def.versions !== undefined) checkVersions(where, def);

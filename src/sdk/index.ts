@@ -20,3 +20,4 @@ export type * from './types.ts';
 export { UpstreamError } from '../resilience/fetch.ts';
 export { AdapterError } from '../resilience/reason.ts';
 export { Secret } from './secret.ts';
+export { RequestRejected, type RejectionReason } from './rejected.ts';

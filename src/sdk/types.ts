@@ -60,8 +60,9 @@ export interface ObjectInput {
  * A fetch with the adapter's resilience policy applied (rate limit, bulkhead, breaker, retries, deadline,
  * body size limit). 2xx and non-retryable answers (400, 401, 403, 404, 409, 422, ...) come back as Responses
  * for the adapter to read; transient failures (network errors, timeouts, 408, 429, 5xx) are retried for
- * GET/HEAD and for calls marked `idempotent` and, when they persist, thrown as `UpstreamError` (with
- * `status`). Adapters add their own credentials (headers); kubegate never logs them.
+ * GET/HEAD, for calls marked `idempotent` and for calls with an `Idempotency-Key` header (a POST the upstream
+ * deduplicates) and, when they persist, thrown as `UpstreamError` (with `status`). Adapters add their own
+ * credentials (headers); kubegate never logs them.
  */
 export type UpstreamFetch = (input: string | URL | Request, init?: UpstreamRequestInit) => Promise<Response>;
 
@@ -212,13 +213,126 @@ interface ResourceBase {
   versions?: ResourceVersion[];
 }
 
+/**
+ * One reason an object is refused, as the Kubernetes apiserver reports field errors: the field path in the
+ * object (`spec.amount`, `metadata.labels`), what kind of problem it is, and optionally the offending value and
+ * a detail for people. kubectl prints `spec.amount: Invalid value: -5: must be greater than 0`.
+ *
+ * @example
+ * { field: 'spec.amount', type: 'Invalid', value: -5, detail: 'must be greater than 0' }
+ * { field: 'spec.reason', type: 'NotSupported', value: 'oops', supported: ['duplicate', 'fraudulent'] }
+ */
+export interface FieldError {
+  /** Dotted path with `[i]` for list items, e.g. `spec.items[0].sku`. */
+  field: string;
+  /**
+   * `Required` (missing), `Invalid` (malformed value), `NotSupported` (not one of `supported`), `Forbidden`
+   * (not allowed here), `Duplicate`, `TooLong`, `TooMany`, `NotFound` (refers to something that does not exist).
+   */
+  type: 'Required' | 'Invalid' | 'NotSupported' | 'Forbidden' | 'Duplicate' | 'TooLong' | 'TooMany' | 'NotFound';
+  /** The offending value (shown to the client; never put secrets in it). Not shown for Required/Forbidden/TooLong. */
+  value?: unknown;
+  /** Why, for people, e.g. `must be greater than 0`. */
+  detail?: string;
+  /** For `NotSupported`: the values allowed. */
+  supported?: string[];
+}
+
+/**
+ * The object of a write as the adapter sees it: the Kubernetes object the client sent, decoded, defaulted
+ * and checked against the resource schema (spec), with its final name (`generateName` already applied).
+ */
+export interface WriteObject {
+  name: string;
+  /** Set for Namespaced resources. */
+  namespace?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** Matches `schema.spec` (after admission mutate). */
+  spec: unknown;
+}
+
+/** An object as kubegate serves it (what `update` and `delete` are told about the current state). */
+export interface ServedObject {
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid: string;
+    resourceVersion: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec?: unknown;
+  status?: unknown;
+}
+
+/** What an admission function is asked about: one write, before it reaches the upstream. */
+export interface AdmissionRequest {
+  operation: 'CREATE' | 'UPDATE';
+  /** The object to write (a copy the function may change in `mutate`). */
+  object: WriteObject;
+  /** The current object, for UPDATE. */
+  oldObject?: ServedObject;
+  /** True for `dryRun=All`: nothing will be written, whatever admission says. */
+  dryRun: boolean;
+  user: { name: string; groups: string[] };
+}
+
+/**
+ * Admission, in the order the Kubernetes apiserver runs it: `mutate` (defaults, normalizing) runs before the
+ * schema validation, `validate` after it. Both run for dry runs too.
+ */
+export interface Admission<C> {
+  /** Returns the object to write instead (or changes `req.object` in place and returns nothing). */
+  mutate?(ctx: AdapterContext<C>, req: AdmissionRequest): WriteObject | undefined | Promise<WriteObject | undefined>;
+  /** Returns why the object is refused (answered 422 Invalid with one cause each); empty or nothing admits it. */
+  validate?(
+    ctx: AdapterContext<C>,
+    req: AdmissionRequest,
+  ): FieldError[] | undefined | Promise<FieldError[] | undefined>;
+}
+
+/** Passed to write functions: the adapter context plus what a write needs. */
+export interface WriteContext<C> extends AdapterContext<C> {
+  /**
+   * A key derived from the object's identity (group, resource, namespace, name): send it upstream as the
+   * idempotency key (`Idempotency-Key` on Stripe-shaped APIs) so a retried create reaches the upstream once.
+   * kubegate retries a POST that carries an `Idempotency-Key` header like a GET.
+   */
+  idempotencyKey: string;
+  user: { name: string; groups: string[] };
+}
+
+/**
+ * Writes through the adapter (docs/adapters.md, "Writes"). Each one declared adds its verbs to discovery
+ * (`create`; `delete`; `update` and `patch`); a resource without them answers 405 to writes. After a write a
+ * mirror polls at once and a pass-through's cached answers are dropped, so the change shows in list and watch.
+ * Throw `RequestRejected` for answers such as 409 AlreadyExists or 422 Invalid.
+ */
+interface WriteCapable<C> {
+  /**
+   * Creates the object upstream; returns it as the upstream now has it (its `name` must be `obj.name`, so the
+   * object is found under the name the client asked for). Never called for dry runs.
+   */
+  create?(ctx: WriteContext<C>, obj: WriteObject): Promise<ObjectInput>;
+  /**
+   * Deletes (or cancels) the object upstream; returns its last state, or nothing. Once it returns, the object
+   * must no longer be listed. Never called for dry runs.
+   */
+  delete?(ctx: WriteContext<C>, current: ServedObject): Promise<ObjectInput | undefined>;
+  /** Replaces the object upstream (PUT, and PATCH applied to the current object); returns the new state. */
+  update?(ctx: WriteContext<C>, obj: WriteObject, current: ServedObject): Promise<ObjectInput>;
+  /** Admission functions (mutate, validate) run on create and update. */
+  admission?: Admission<C>;
+}
+
 interface ProxyCapable<C> {
   /** Declares the `proxy` subresource (see {@link ProxyDefinition}). */
   proxy?: ProxyDefinition<C>;
 }
 
 /** A bounded collection polled as a whole and served from a local view. */
-export interface MirrorResource<C = unknown> extends ResourceBase, ProxyCapable<C> {
+export interface MirrorResource<C = unknown> extends ResourceBase, ProxyCapable<C>, WriteCapable<C> {
   mode: 'mirror';
   /** How often to poll, e.g. `30s`, `1m`, or milliseconds. Default 30s. */
   pollInterval?: string | number;
@@ -260,7 +374,7 @@ export interface Page {
  * An unbounded collection (a payment provider's charges): list pages and gets are forwarded to the upstream,
  * cached per query for `cacheTtl`, and identical concurrent queries coalesced into one upstream call.
  */
-export interface PassThroughResource<C = unknown> extends ResourceBase, ProxyCapable<C> {
+export interface PassThroughResource<C = unknown> extends ResourceBase, ProxyCapable<C>, WriteCapable<C> {
   mode: 'passthrough';
   /** How long a page or object stays cached, e.g. `10s`. Default 10s. */
   cacheTtl?: string | number;

@@ -11,7 +11,7 @@ export interface ResourceRequest {
   path: ResourcePath;
   opts: ListOptions;
   /** What the handler does with it; `unsupported` answers 405. */
-  action: 'get' | 'list' | 'watch' | 'proxy' | 'unsupported';
+  action: 'get' | 'list' | 'watch' | 'proxy' | 'create' | 'delete' | 'update' | 'patch' | 'unsupported';
   /** The RBAC verb. */
   verb: string;
 }
@@ -37,21 +37,35 @@ export function resolveRequest(req: KubegateRequest, r: ServedResource, path: Re
   if (path.subresource !== undefined && !proxy && !(path.subresource === 'status' && path.rest === undefined))
     throw pathNotFound();
   if (path.name === '') throw badRequest('resource name may not be empty');
-  // A proxied call's query belongs to the upstream, not to the list options.
-  const opts =
-    proxy || !req.url.includes('?') ? defaultOptions(r) : parseListOptions(req.query as Query, r.supportedFields);
   const method = req.method;
+  const read = method === 'GET' || method === 'HEAD';
+  // A proxied call's query belongs to the upstream, and a write's are write options, not list options.
+  const opts =
+    proxy || !read || !req.url.includes('?')
+      ? defaultOptions(r)
+      : parseListOptions(req.query as Query, r.supportedFields);
   const verb = requestVerb(method, path.name !== undefined, opts.watch);
   const action = proxy
     ? 'proxy'
-    : method !== 'GET' && method !== 'HEAD'
-      ? 'unsupported'
+    : !read
+      ? writeAction(r, method, path)
       : opts.watch
         ? 'watch'
         : path.name !== undefined
           ? 'get'
           : 'list';
   return { resource: r, path, opts, action, verb };
+}
+
+/** The write a method asks for, when the resource offers it (not on subresources): else `unsupported`. */
+function writeAction(r: ServedResource, method: string, path: ResourcePath): ResourceRequest['action'] {
+  if (path.subresource !== undefined) return 'unsupported';
+  const named = path.name !== undefined;
+  if (method === 'POST' && !named && r.creater) return 'create';
+  if (method === 'DELETE' && named && r.deleter) return 'delete';
+  if (method === 'PUT' && named && r.updater) return 'update';
+  if (method === 'PATCH' && named && r.updater) return 'patch';
+  return 'unsupported';
 }
 
 /** The attributes authorization decides on. */

@@ -10,6 +10,7 @@ import { serveProxy } from './proxy.ts';
 import { addWarnings } from './status.ts';
 import { requestAttributes, resolveRequest, type ResourceRequest } from './request.ts';
 import { streamWatch } from './watch-response.ts';
+import { serveWrite } from './writes.ts';
 import { createWatchAdmission, DEFAULT_WATCH_LIMITS, type WatchAdmission } from './watch-limits.ts';
 
 const JSON_TYPE = 'application/json';
@@ -54,6 +55,11 @@ export function createResourceHandler(
       }
       case 'unsupported':
         throw methodNotAllowed(rr.verb, plural, group);
+      case 'create':
+      case 'delete':
+      case 'update':
+      case 'patch':
+        return serveWrite(rr, req, reply);
       case 'watch': {
         if (!r.watcher)
           throw methodNotAllowed('watch', plural, group, 'a pass-through resource has no change feed to watch');
@@ -119,7 +125,8 @@ export const resourceRoutes: KubegatePlugin<{
     : resources;
   const method = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
   app.route({ method, url: '/apis/:group/:version', handler });
-  // Only the proxy subresource reads a body: it streams it upstream, bounded by the adapter's proxy limits.
+  // Only the proxy subresource and writes read a body: the proxy streams it upstream (bounded by the adapter's
+  // proxy limits), writes read it whole (bounded, see writes.ts), both once the request was authorized.
   app.route({ method, url: '/apis/:group/:version/*', handler, config: { acceptsBody: true } });
   return Promise.resolve();
 };
