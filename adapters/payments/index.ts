@@ -5,6 +5,7 @@ import { readChargeChanges } from './events.ts';
 import { ID_ANNOTATION, chargeToObject } from './map.ts';
 import { CHARGE_NAME, nameToId } from './names.ts';
 import { ChargeSpec, ChargeStatus, PaymentsConfig } from './schema.ts';
+import { refunds } from './refunds.ts';
 
 /** Largest `limit` the payments API accepts. */
 const MAX_PAGE = 100;
@@ -136,5 +137,5 @@ export default defineAdapter({
   group: 'payments.kubegate.dev',
   version: 'v1alpha1',
   config: PaymentsConfig,
-  resources: [charges, customers],
+  resources: [charges, customers, refunds],
 });

@@ -205,3 +205,75 @@ describe('fake payments API', () => {
     expect(p2.data[0]).toMatchObject({ object: 'customer' });
   });
 });
+
+describe('fake payments API: refunds', () => {
+  let fake: FakePayments;
+  let charge: Charge;
+  beforeAll(async () => {
+    fake = await startFakePayments({ charges: 5 });
+    charge = fake.add({ status: 'succeeded', amount: 1000, amount_refunded: 0, refunded: false });
+  });
+  afterAll(() => fake.close());
+  const post = async (path: string, form: Record<string, string>, key?: string) => {
+    const res = await fetch(`${fake.url}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${fake.apiKey}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(key ? { 'idempotency-key': key } : {}),
+      },
+      body: new URLSearchParams(form).toString(),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> & ErrorBody };
+  };
+
+  it('creates a refund once per idempotency key; other parameters with the key are an idempotency_error', async () => {
+    const before = { ...fake.refunds.counters };
+    const form = { charge: charge.id, amount: '100', 'metadata[kubegate_name]': 'r1' };
+    const a = await post('/v1/refunds', form, 'key-1');
+    const b = await post('/v1/refunds', form, 'key-1');
+    expect(a.status).toBe(200);
+    expect(b.body).toEqual(a.body);
+    expect(a.body).toMatchObject({
+      object: 'refund',
+      amount: 100,
+      status: 'pending',
+      metadata: { kubegate_name: 'r1' },
+    });
+    const c = await post('/v1/refunds', { ...form, amount: '200' }, 'key-1');
+    expect(c.status).toBe(400);
+    expect(c.body.error.type).toBe('idempotency_error');
+    expect(fake.refunds.counters.created - before.created).toBe(1);
+    expect(fake.refunds.counters.createRequests - before.createRequests).toBe(3);
+    const noKey = await post('/v1/refunds', form);
+    expect(noKey.body.id).not.toBe(a.body.id);
+  });
+
+  it('refuses what the API refuses: no charge, too much, unknown parameters', async () => {
+    expect((await post('/v1/refunds', { amount: '1' })).body.error.code).toBe('parameter_missing');
+    expect((await post('/v1/refunds', { charge: 'ch_nosuch' })).body.error.code).toBe('resource_missing');
+    expect((await post('/v1/refunds', { charge: charge.id, amount: '999999' })).body.error.code).toBe(
+      'amount_too_large',
+    );
+    expect((await post('/v1/refunds', { charge: charge.id, tip: '1' })).body.error.param).toBe('tip');
+  });
+
+  it('lists newest first with cursors, gets one, cancels pending refunds only', async () => {
+    const page = (await (
+      await fetch(`${fake.url}/v1/refunds?limit=1`, { headers: { authorization: `Bearer ${fake.apiKey}` } })
+    ).json()) as { data: { id: string }[]; has_more: boolean };
+    expect(page.has_more).toBe(true);
+    const first = page.data[0]!.id;
+    const next = (await (
+      await fetch(`${fake.url}/v1/refunds?limit=10&starting_after=${first}`, {
+        headers: { authorization: `Bearer ${fake.apiKey}` },
+      })
+    ).json()) as { data: { id: string }[] };
+    expect(next.data.map((r) => r.id)).not.toContain(first);
+    const cancel = await post(`/v1/refunds/${first}/cancel`, {});
+    expect(cancel.body.status).toBe('canceled');
+    const again = await post(`/v1/refunds/${first}/cancel`, {});
+    expect(again.status).toBe(400);
+    expect(again.body.error.code).toBe('refund_not_cancelable');
+  });
+});

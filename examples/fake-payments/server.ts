@@ -3,10 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { createChargeFactory, seedCharges, type Charge } from './charges.ts';
 import { makeCustomers, type Customer } from './customers.ts';
 import { EventLog, page, type PageQuery } from './events.ts';
+import { ApiError, DropAnswer, invalid } from './api-error.ts';
+import { createRefundsApi, type RefundsApi } from './refunds.ts';
 
 export type { Charge } from './charges.ts';
 export type { Customer } from './customers.ts';
 export type { PaymentEvent } from './events.ts';
+export type { Refund, RefundCounters } from './refunds.ts';
 
 /** The default secret key of the fake (a test-mode key shape; not a real key). */
 export const FAKE_API_KEY = 'sk_test_51KubegateFakePaymentsKey00001234';
@@ -47,6 +50,8 @@ export interface FakePayments {
   forgetEvents(): void;
   /** Deletes a charge (cursors naming it keep working). Throws if there is no such charge. */
   remove(id: string): void;
+  /** The refunds endpoints: their counters (creates that reached the fake, refunds created) and test hooks. */
+  refunds: Pick<RefundsApi, 'counters' | 'refunds' | 'dropNextCreateAnswer' | 'setStatus'>;
   /** Allows at most `n` requests per second (others get 429 with Retry-After), or no limit with null. */
   setRateLimit(n: number | null): void;
   close(): Promise<void>;
@@ -62,19 +67,6 @@ const LIST_PARAMS = new Set([
   'created[lt]',
   'created[lte]',
 ]);
-
-class ApiError extends Error {
-  readonly status: number;
-  readonly body: { type: string; message: string; code?: string; param?: string };
-  constructor(status: number, body: ApiError['body']) {
-    super(body.message);
-    this.status = status;
-    this.body = body;
-  }
-}
-
-const invalid = (message: string, param?: string, code?: string) =>
-  new ApiError(400, { type: 'invalid_request_error', message, ...(code ? { code } : {}), ...(param ? { param } : {}) });
 
 /** `sk_test_****1234`: how the API shows a key in errors. */
 export function maskKey(key: string): string {
@@ -220,7 +212,29 @@ export async function startFakePayments(opts: FakePaymentsOptions = {}): Promise
     return { object: 'list', url: '/v1/customers', ...p };
   };
 
-  const route = (req: http.IncomingMessage): unknown => {
+  const refunds = createRefundsApi(find, (id, amountRefunded) => {
+    const c = find(id);
+    if (c) update(id, { amount_refunded: amountRefunded, refunded: amountRefunded >= c.amount }, 'charge.refunded');
+  });
+
+  /** Largest request body read (form-encoded parameters are small). */
+  const MAX_BODY = 64 * 1024;
+  const readBody = (req: http.IncomingMessage): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let n = 0;
+      req.on('data', (c: Buffer) => {
+        n += c.length;
+        if (n > MAX_BODY) {
+          reject(invalid('The request body is too large.'));
+          req.destroy();
+        } else chunks.push(c);
+      });
+      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('error', reject);
+    });
+
+  const route = (req: http.IncomingMessage, body = ''): unknown => {
     const u = new URL(req.url ?? '/', 'http://fake');
     const isList = u.pathname === '/v1/charges';
     const one = /^\/v1\/charges\/([^/]+)$/.exec(u.pathname);
@@ -250,6 +264,8 @@ export async function startFakePayments(opts: FakePaymentsOptions = {}): Promise
     if (req.method === 'GET' && isList) return list(u.searchParams);
     if (req.method === 'GET' && u.pathname === '/v1/events') return listEvents(u.searchParams);
     if (req.method === 'GET' && u.pathname === '/v1/customers') return listCustomers(u.searchParams);
+    const refundAnswer = refunds.route(req.method ?? 'GET', u, body, req.headers);
+    if (refundAnswer !== undefined) return refundAnswer;
     if (req.method === 'GET' && one) {
       const id = decodeURIComponent(one[1] ?? '');
       const c = find(id);
@@ -273,15 +289,27 @@ export async function startFakePayments(opts: FakePaymentsOptions = {}): Promise
       'content-type': 'application/json',
       'request-id': `req_${String(++requestNo).padStart(14, '0')}`,
     };
-    req.resume();
-    try {
-      const body = JSON.stringify(route(req));
-      res.writeHead(200, headers).end(body);
-    } catch (err) {
-      const e = err instanceof ApiError ? err : new ApiError(500, { type: 'api_error', message: String(err) });
-      if (e.status === 429) headers['retry-after'] = '1';
-      res.writeHead(e.status, headers).end(JSON.stringify({ error: e.body }));
+    const answer = (reqBody: string) => {
+      try {
+        const body = JSON.stringify(route(req, reqBody));
+        res.writeHead(200, headers).end(body);
+      } catch (err) {
+        // Processed, but the client never learns the outcome (what a retry with an idempotency key is for).
+        if (err instanceof DropAnswer) return void req.socket.destroy();
+        const e = err instanceof ApiError ? err : new ApiError(500, { type: 'api_error', message: String(err) });
+        if (e.status === 429) headers['retry-after'] = '1';
+        res.writeHead(e.status, headers).end(JSON.stringify({ error: e.body }));
+      }
+    };
+    if (req.method !== 'POST') {
+      req.resume();
+      answer('');
+      return;
     }
+    readBody(req).then(answer, (err: unknown) => {
+      const e = err instanceof ApiError ? err : invalid('The request body could not be read.');
+      res.writeHead(e.status, headers).end(JSON.stringify({ error: e.body }));
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -316,6 +344,7 @@ export async function startFakePayments(opts: FakePaymentsOptions = {}): Promise
     url: `http://127.0.0.1:${port}`,
     apiKey,
     calls,
+    refunds,
     add,
     update(id, patch) {
       update(id, patch);
