@@ -4,16 +4,6 @@ import { KubeError, badRequest, unsupportedMediaType } from '../k8s/errors.ts';
 import type { PatchType } from '../k8s/patch.ts';
 import type { KubegateRequest } from './http.ts';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /**
-     * The decoded body of a write (the object of a create or update, the patch of a patch, the DeleteOptions of
-     * a delete), once read; for the audit log's Request level.
-     */
-    kubeBody?: unknown;
-  }
-}
-
 /** Largest write body read, as the kube-apiserver's default (3 MiB). */
 export const DEFAULT_MAX_WRITE_BYTES = 3 << 20;
 
@@ -28,6 +18,14 @@ const PATCH_TYPES: Record<string, PatchType> = {
 function mediaType(req: KubegateRequest): string {
   const ct = req.headers['content-type'];
   return (typeof ct === 'string' ? ct : '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/**
+ * Leaves the decoded body of a write (the object of a create or update, the patch, the DeleteOptions) where
+ * the audit log's Request level reads it: `req.body`, which held the unread stream until now.
+ */
+function keep(req: KubegateRequest, decoded: unknown): void {
+  req.body = decoded;
 }
 
 /** Reads the raw body, refusing more than `max` bytes (413) before reading it when its length says so. */
@@ -75,7 +73,7 @@ function parseYamlBody(buf: Buffer, what: string): unknown {
 /**
  * The object of a create or update: JSON (`application/json`, what kubectl sends) or YAML
  * (`application/yaml`); anything else is 415. An empty or malformed body is a 400 naming the problem. Read only
- * after the request was authorized, at most `max` bytes (413 beyond). The result is left on `req.kubeBody`.
+ * after the request was authorized, at most `max` bytes (413 beyond). The result is left on `req.body`.
  */
 export async function readObjectBody(req: KubegateRequest, max = DEFAULT_MAX_WRITE_BYTES): Promise<unknown> {
   const type = mediaType(req) || 'application/json';
@@ -86,7 +84,7 @@ export async function readObjectBody(req: KubegateRequest, max = DEFAULT_MAX_WRI
   const buf = await readRaw(req, max);
   if (buf.length === 0) throw badRequest('the request body is empty: send the object as JSON or YAML');
   const obj = type === 'application/yaml' ? parseYamlBody(buf, 'request body') : parseJson(buf, 'request body');
-  req.kubeBody = obj;
+  keep(req, obj);
   return obj;
 }
 
@@ -110,7 +108,7 @@ export async function readPatchBody(
   const buf = await readRaw(req, max);
   if (buf.length === 0) throw badRequest('the patch is empty');
   const patch = parseJson(buf, 'patch');
-  req.kubeBody = patch;
+  keep(req, patch);
   return { type, patch };
 }
 
@@ -120,6 +118,6 @@ export async function readDeleteOptions(req: KubegateRequest, max = DEFAULT_MAX_
   if (buf.length === 0) return undefined;
   const obj =
     mediaType(req) === 'application/yaml' ? parseYamlBody(buf, 'DeleteOptions') : parseJson(buf, 'DeleteOptions');
-  req.kubeBody = obj;
+  keep(req, obj);
   return obj;
 }
