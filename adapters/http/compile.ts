@@ -133,14 +133,21 @@ export function compileResource(
       scope,
       mode: 'mirror',
       schema,
-      list: (ctx) => listObjects(ctx, plan),
+      // After a config reload ctx.config is the new config: its compiled plan, when it has this resource.
+      list: (ctx) => listObjects(ctx, plans.get(ctx.config as object)?.get(r.plural) ?? plan),
     });
   } catch (err) {
     // defineResource names the option ("resource \"X\": plural ... must be"); the path adds where it is.
     fail(path, (err as Error).message);
   }
+  let mine = plans.get(config);
+  if (!mine) plans.set(config, (mine = new Map<string, ResourcePlan>()));
+  mine.set(r.plural, plan);
   return { definition, plan };
 }
+
+/** Compiled plans by config object (the one kubegate validated and hands to `list` as ctx.config) and plural. */
+const plans = new WeakMap<object, Map<string, ResourcePlan>>();
 
 function lowerKeys(h: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));

@@ -5,6 +5,14 @@ import type { Runtime } from '../resources/runtime.ts';
 import type { AdapterLogger } from '../sdk/types.ts';
 import { loadAdapters, type LoadedAdapter } from './adapters.ts';
 import { loadConfigFile } from './load.ts';
+import { resourceInfo } from '../resources/runtime.ts';
+
+/** What discovery and OpenAPI serve of an adapter's resources. */
+function served(a: LoadedAdapter): unknown {
+  return JSON.parse(
+    JSON.stringify(a.definition.resources.map((r) => resourceInfo(a.definition.group, a.definition.version, r))),
+  );
+}
 
 /**
  * Follows the config file: when an adapter's `config` section changes (a location added, a key rotated),
@@ -51,6 +59,12 @@ export function watchConfigFile(
           continue;
         }
         if (!isDeepStrictEqual(before.config, a.config)) {
+          // Resources made from the config: their mapping follows the new config, their shape (kind, schema,
+          // columns...) is what discovery and OpenAPI already serve until a restart.
+          if (!isDeepStrictEqual(served(before), served(a)))
+            log.warn('config reload: the served resources changed shape; restart kubegate to apply that', {
+              adapter: a.entry.name,
+            });
           await runtime.reconfigure(a.entry.name, a.config);
           log.info('config reload: applied the new adapter config', { adapter: a.entry.name });
         }

@@ -1,10 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { loadAdapters } from '../../src/config/adapters.ts';
+import { parseConfig } from '../../src/config/load.ts';
 import { startFakeGitHub, type FakeGitHub } from '../../examples/fake-github/server.ts';
 import { kubectlOk } from '../helpers/kubectl.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -124,6 +126,26 @@ describe('a YAML-only resource under kubectl', () => {
     } finally {
       p.kill();
     }
+  });
+});
+
+describe('config reload', () => {
+  it('a changed mapping applies without a restart', async () => {
+    const file = parse(readFileSync(join(ROOT, 'examples/fake-github/repositories.yaml'), 'utf8')) as {
+      resources: { mapping: { labels: string } }[];
+    };
+    const [r] = file.resources;
+    if (!r) throw new Error('no resource in repositories.yaml');
+    r.mapping.labels = '{ "team": "platform" }';
+    const next = await loadAdapters(
+      parseConfig(
+        JSON.stringify({ adapters: [entry({ resourcesFile: undefined, resources: file.resources })] }),
+        'reload',
+      ),
+    );
+    await gw.gateway.runtime.reconfigure('github', next[0]?.config);
+    const out = await kubectlOk(gw.kubeconfig, ['get', 'repositories', '-l', 'team=platform', '-o', 'name']);
+    expect(names(out)).toHaveLength(gh.repos().length);
   });
 });
 
