@@ -67,6 +67,32 @@ describe('createKubeClient', () => {
     ).rejects.toThrow(/nothing received for 150 ms/);
   });
 
+  it('in a cluster: the service account token and CA from their files, the server from the environment', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubegate-sa-'));
+    writeFileSync(join(dir, 'token'), `${kube.callerToken}\n`);
+    writeFileSync(join(dir, 'ca.crt'), kube.ca);
+    const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT };
+    const url = new URL(kube.url);
+    process.env.KUBERNETES_SERVICE_HOST = url.hostname;
+    process.env.KUBERNETES_SERVICE_PORT = url.port;
+    const c = createKubeClient({ serviceAccountDir: dir });
+    try {
+      const r = await c.request<{ kind: string }>(
+        'GET',
+        '/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication',
+      );
+      expect(r.status).toBe(200);
+      expect(r.body?.kind).toBe('ConfigMap');
+      expect(c.server).toBe(`https://${url.hostname}:${url.port}`);
+    } finally {
+      c.close();
+      if (saved.host === undefined) delete process.env.KUBERNETES_SERVICE_HOST;
+      else process.env.KUBERNETES_SERVICE_HOST = saved.host;
+      if (saved.port === undefined) delete process.env.KUBERNETES_SERVICE_PORT;
+      else process.env.KUBERNETES_SERVICE_PORT = saved.port;
+    }
+  });
+
   it('says which option is wrong when there is no cluster to talk to', async () => {
     const saved = process.env.KUBERNETES_SERVICE_HOST;
     delete process.env.KUBERNETES_SERVICE_HOST;

@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 export interface KubeResponse<T> {
@@ -42,6 +44,8 @@ export interface StreamOptions {
 export interface KubeClientOptions {
   /** A kubeconfig file; default: the in-cluster service account (KUBERNETES_SERVICE_HOST, token and CA files). */
   kubeconfig?: string;
+  /** Where the in-cluster service account's token and CA are mounted (default: Kubernetes' standard path). */
+  serviceAccountDir?: string;
   /** How long credentials read from files (rotated service-account tokens, CA) are reused; default 10 s. */
   credentialRefreshMs?: number;
   /** Largest JSON answer read (default 4 MiB). */
@@ -69,20 +73,48 @@ function tlsKey(o: https.RequestOptions): string {
   return [s(o.ca), s(o.cert), s(o.key), s(o.rejectUnauthorized), s(o.servername)].join('|');
 }
 
-async function loadKubeConfig(file: string | undefined): Promise<KubeConfig> {
-  // Imported on first use: the client library is large and only delegated mode needs it.
+/** Where Kubernetes mounts a pod's service-account token and the cluster's CA. */
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** The server and how to apply credentials to a request (read again at each credential refresh). */
+interface Credentials {
+  server(): string;
+  apply(opts: https.RequestOptions & { headers: Record<string, string> }): Promise<void>;
+}
+
+async function loadKubeConfig(file: string): Promise<Credentials> {
+  // Imported on first use: the client library is large (about 60 MiB of resident memory once loaded), so
+  // only a kubeconfig file, which may use any of its authentication methods, loads it.
   const { KubeConfig: KC } = await import('@kubernetes/client-node');
-  const kc = new KC();
-  if (file) kc.loadFromFile(file);
-  else {
-    if (!process.env.KUBERNETES_SERVICE_HOST)
-      throw new Error(
-        'kubeconfig: not running in a cluster (KUBERNETES_SERVICE_HOST is unset); pass a kubeconfig file',
-      );
-    kc.loadFromCluster();
-  }
-  if (!kc.getCurrentCluster()) throw new Error(`kubeconfig: ${file ?? 'in-cluster config'} has no current cluster`);
-  return kc;
+  const kc: KubeConfig = new KC();
+  kc.loadFromFile(file);
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error(`kubeconfig: ${file} has no current cluster`);
+  return { server: () => cluster.server, apply: (opts) => kc.applyToHTTPSOptions(opts) };
+}
+
+/**
+ * The in-cluster service account, as the kube-apiserver's own clients read it: KUBERNETES_SERVICE_HOST and
+ * _PORT, the CA and the token from the mounted files. The token is read again at each refresh (the kubelet
+ * rotates projected tokens).
+ */
+function inCluster(dir: string): Credentials {
+  const host = process.env.KUBERNETES_SERVICE_HOST;
+  if (!host)
+    throw new Error('kubeconfig: not running in a cluster (KUBERNETES_SERVICE_HOST is unset); pass a kubeconfig file');
+  const port = process.env.KUBERNETES_SERVICE_PORT ?? '443';
+  const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    server: () => server,
+    apply: async (opts) => {
+      const [token, ca] = await Promise.all([
+        readFile(join(dir, 'token'), 'utf8'),
+        readFile(join(dir, 'ca.crt'), 'utf8'),
+      ]);
+      opts.ca = ca;
+      opts.headers.Authorization = `Bearer ${token.trim()}`;
+    },
+  };
 }
 
 function readBody(res: IncomingMessage, max: number): Promise<Buffer> {
@@ -113,8 +145,8 @@ function parseJson(buf: Buffer): unknown {
 }
 
 /**
- * A minimal kube-apiserver client. @kubernetes/client-node reads the kubeconfig (in-cluster service account,
- * files, exec and auth-provider plugins); requests go through one keep-alive `https.Agent` rebuilt only
+ * A minimal kube-apiserver client. In a cluster it reads the service account's token and CA itself; a
+ * kubeconfig file is read by @kubernetes/client-node (files, exec and auth-provider plugins); requests go through one keep-alive `https.Agent` rebuilt only
  * when the TLS material changes. (The library's generated API clients are not used: in 2.0 they build a
  * new connection pool per request, and they cannot bound one call with a timeout.)
  *
@@ -125,7 +157,7 @@ function parseJson(buf: Buffer): unknown {
 export function createKubeClient(o: KubeClientOptions = {}): KubeClient {
   const refreshMs = o.credentialRefreshMs ?? 10_000;
   const maxBody = o.maxBodyBytes ?? 4 << 20;
-  let kc: Promise<KubeConfig> | undefined;
+  let kc: Promise<Credentials> | undefined;
   let current: { at: number; material: Promise<Material> } | undefined;
   let agent: { key: string; agent: https.Agent } | undefined;
   let server = '';
@@ -133,12 +165,12 @@ export function createKubeClient(o: KubeClientOptions = {}): KubeClient {
   const retired = new Set<https.Agent>();
 
   const build = async (): Promise<Material> => {
-    kc ??= loadKubeConfig(o.kubeconfig);
+    kc ??= o.kubeconfig
+      ? loadKubeConfig(o.kubeconfig)
+      : Promise.resolve().then(() => inCluster(o.serviceAccountDir ?? SERVICE_ACCOUNT_DIR));
     const config = await kc;
-    const cluster = config.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig: no current cluster');
     const opts: https.RequestOptions & { headers: Record<string, string> } = { headers: {} };
-    await config.applyToHTTPSOptions(opts);
+    await config.apply(opts);
     const key = tlsKey(opts);
     if (agent?.key !== key) {
       const old = agent?.agent;
@@ -165,7 +197,7 @@ export function createKubeClient(o: KubeClientOptions = {}): KubeClient {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(opts.headers)) if (typeof v === 'string') headers[k] = v;
     if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-    server = cluster.server.replace(/\/+$/, '');
+    server = config.server().replace(/\/+$/, '');
     return { server: new URL(server), headers, agent: agent.agent };
   };
 
