@@ -1,5 +1,6 @@
 import createClient from 'openapi-fetch';
 import { AdapterError, UpstreamError as CallError, type AdapterContext } from 'kubegate/sdk';
+import { accountHeaders, type Account } from './accounts.ts';
 import type { PaymentsConfig } from './schema.ts';
 import type { components, paths } from './upstream.ts';
 
@@ -44,16 +45,17 @@ export function maskSecrets(text: string, apiKey: string): string {
 }
 
 /**
- * A typed client of the payments API for one adapter call. Built per call from `ctx` (cheap): a rotated key
- * in the config is used by the next call, with no client to rebuild.
+ * A typed client of the payments API for one adapter call, with the credentials of `account` (default the
+ * config's apiKey). Built per call from `ctx` (cheap): a rotated key in the config is used by the next call,
+ * with no client to rebuild.
  */
-export function paymentsClient(ctx: AdapterContext<PaymentsConfig>) {
+export function paymentsClient(ctx: AdapterContext<PaymentsConfig>, account?: Account) {
   const { baseUrl, apiKey } = ctx.config;
   return createClient<paths>({
     baseUrl: baseUrl.replace(/\/+$/, ''),
     // openapi-fetch hands fetch a Request; ctx.fetch takes a URL and init, so pass it the Request's parts.
     fetch: (req) => ctx.fetch(req.url, { method: req.method, headers: req.headers, signal: req.signal }),
-    headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
+    headers: { ...accountHeaders(account ?? { namespace: undefined, apiKey }), accept: 'application/json' },
   });
 }
 

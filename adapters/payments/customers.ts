@@ -1,4 +1,5 @@
 import { defineResource, type AdapterContext, type ObjectInput } from 'kubegate/sdk';
+import { accountsOf } from './accounts.ts';
 import { callPayments, paymentsClient } from './client.ts';
 import { DASHBOARD_ANNOTATION, ID_ANNOTATION } from './map.ts';
 import { idToName, teamNamespace } from './names.ts';
@@ -18,7 +19,11 @@ export const DEFAULT_MAX_CUSTOMERS_PER_NAMESPACE = 1000;
  * @example
  * customerToObject(customer, config)?.name; // 'cus-nffr-fe-uf-nv2-hib'
  */
-export function customerToObject(c: UpstreamCustomer, config: PaymentsConfig): ObjectInput | undefined {
+export function customerToObject(
+  c: UpstreamCustomer,
+  config: PaymentsConfig,
+  namespace?: string,
+): ObjectInput | undefined {
   const name = idToName(c.id);
   if (name === undefined) return undefined;
   const dashboard = (config.dashboardUrl ?? 'https://dashboard.stripe.com').replace(/\/+$/, '');
@@ -30,7 +35,7 @@ export function customerToObject(c: UpstreamCustomer, config: PaymentsConfig): O
   const status: CustomerStatus = { delinquent: c.delinquent, balance: c.balance, livemode: c.livemode };
   return {
     name,
-    namespace: teamNamespace(c.metadata.team, config.defaultNamespace ?? 'default'),
+    namespace: namespace ?? teamNamespace(c.metadata.team, config.defaultNamespace ?? 'default'),
     labels: { ...c.metadata, currency: c.currency, delinquent: c.delinquent },
     annotations: {
       [ID_ANNOTATION]: c.id,
@@ -50,46 +55,49 @@ export function customerToObject(c: UpstreamCustomer, config: PaymentsConfig): O
 export async function* listCustomers(ctx: AdapterContext<PaymentsConfig>): AsyncIterable<ObjectInput[]> {
   const maxObjects = ctx.config.customers?.maxObjects ?? DEFAULT_MAX_CUSTOMERS;
   const maxPerNamespace = ctx.config.customers?.maxPerNamespace ?? DEFAULT_MAX_CUSTOMERS_PER_NAMESPACE;
-  const client = paymentsClient(ctx);
   const perNamespace = new Map<string, number>();
   // Customers examined (mirrored or skipped): the upstream calls of one poll are bounded by the bound too.
   let seen = 0;
-  let after: string | undefined;
-  for (;;) {
-    const limit = Math.min(100, maxObjects - seen + 1);
-    const query = { limit, ...(after ? { starting_after: after } : {}) };
-    const page = await callPayments(ctx, 'GET /v1/customers', () =>
-      client.GET('/v1/customers', { params: { query }, signal: ctx.signal }),
-    );
-    const items: ObjectInput[] = [];
-    for (const c of page.data) {
-      if (seen >= maxObjects) {
-        ctx.skip(`more customers than customers.maxObjects (${maxObjects}); the oldest are not mirrored`, c.id);
-        yield items;
-        return;
+  // With accounts, each account's customers in its namespace, the accounts one after the other.
+  for (const account of accountsOf(ctx.config)) {
+    const client = paymentsClient(ctx, account);
+    let after: string | undefined;
+    for (;;) {
+      const limit = Math.min(100, maxObjects - seen + 1);
+      const query = { limit, ...(after ? { starting_after: after } : {}) };
+      const page = await callPayments(ctx, 'GET /v1/customers', () =>
+        client.GET('/v1/customers', { params: { query }, signal: ctx.signal }),
+      );
+      const items: ObjectInput[] = [];
+      for (const c of page.data) {
+        if (seen >= maxObjects) {
+          ctx.skip(`more customers than customers.maxObjects (${maxObjects}); the oldest are not mirrored`, c.id);
+          yield items;
+          return;
+        }
+        seen++;
+        const obj = customerToObject(c, ctx.config, account.namespace);
+        if (!obj) {
+          ctx.skip('a customer id does not have the prefix_alphanumerics shape; it cannot be named', c.id);
+          continue;
+        }
+        const ns = obj.namespace ?? '';
+        const n = perNamespace.get(ns) ?? 0;
+        if (n >= maxPerNamespace) {
+          ctx.skip(
+            `more customers in one namespace than customers.maxPerNamespace (${maxPerNamespace}); the oldest are not mirrored`,
+            c.id,
+          );
+          continue;
+        }
+        perNamespace.set(ns, n + 1);
+        items.push(obj);
       }
-      seen++;
-      const obj = customerToObject(c, ctx.config);
-      if (!obj) {
-        ctx.skip('a customer id does not have the prefix_alphanumerics shape; it cannot be named', c.id);
-        continue;
-      }
-      const ns = obj.namespace ?? '';
-      const n = perNamespace.get(ns) ?? 0;
-      if (n >= maxPerNamespace) {
-        ctx.skip(
-          `more customers in one namespace than customers.maxPerNamespace (${maxPerNamespace}); the oldest are not mirrored`,
-          c.id,
-        );
-        continue;
-      }
-      perNamespace.set(ns, n + 1);
-      items.push(obj);
+      yield items;
+      const last = page.data.at(-1)?.id;
+      if (!page.has_more || !last) break;
+      after = last;
     }
-    yield items;
-    const last = page.data.at(-1)?.id;
-    if (!page.has_more || !last) return;
-    after = last;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { AdapterContext, ChangeBatch, ObjectChange } from 'kubegate/sdk';
+import { accountsOf, type Account } from './accounts.ts';
 import { PaymentsError, callPayments, paymentsClient } from './client.ts';
 import { chargeToObject } from './map.ts';
 import type { PaymentsConfig } from './schema.ts';
@@ -39,7 +40,43 @@ export async function readChargeChanges(
   ctx: AdapterContext<PaymentsConfig>,
   since: string | undefined,
 ): Promise<ChangeBatch> {
-  const client = paymentsClient(ctx);
+  if (!ctx.config.accounts) return readAccount(ctx, accountsOf(ctx.config)[0], since);
+  // With accounts: one feed per account, their cursors in one JSON object by namespace. A cursor of another
+  // shape (the config gained accounts) is a lost place.
+  let cursors: Record<string, string> | undefined;
+  if (since !== undefined) {
+    try {
+      const v = JSON.parse(since) as unknown;
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) cursors = v as Record<string, string>;
+    } catch {
+      cursors = undefined;
+    }
+  }
+  const out: ChangeBatch = { changes: [], cursor: undefined };
+  const next: Record<string, string> = {};
+  for (const a of accountsOf(ctx.config)) {
+    const ns = a.namespace ?? '';
+    const own = since === undefined ? undefined : cursors?.[ns];
+    const batch = await readAccount(ctx, a, own);
+    // A cursor of another shape (the config gained accounts) is a lost place; an account without a cursor in
+    // it (added to the config) starts now.
+    if (since !== undefined && !cursors) out.reset = true;
+    out.changes.push(...batch.changes);
+    if (batch.cursor !== undefined) next[ns] = batch.cursor;
+    if (batch.more) out.more = true;
+    if (batch.reset) out.reset = true;
+  }
+  out.cursor = JSON.stringify(next);
+  return out;
+}
+
+/** The change feed of one account (the charges of its namespace, or of the metadata "team"). */
+async function readAccount(
+  ctx: AdapterContext<PaymentsConfig>,
+  account: Account | undefined,
+  since: string | undefined,
+): Promise<ChangeBatch> {
+  const client = paymentsClient(ctx, account);
   const list = (query: { limit: number; ending_before?: string; created?: { gte: number } }) =>
     callPayments(ctx, 'GET /v1/events', () =>
       client.GET('/v1/events', { params: { query: { type: 'charge.*', ...query } }, signal: ctx.signal }),
@@ -66,7 +103,7 @@ export async function readChargeChanges(
   for (const ev of [...page.data].reverse()) {
     const obj = ev.data.object as { object?: unknown };
     if (obj.object !== 'charge') continue;
-    const object = chargeToObject(ev.data.object, ctx.config);
+    const object = chargeToObject(ev.data.object, ctx.config, account?.namespace);
     if (object) changes.push({ type: changeType(ev), object });
     else ctx.skip('a charge id does not have the prefix_alphanumerics shape; it cannot be named', ev.data.object.id);
   }

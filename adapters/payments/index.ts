@@ -1,5 +1,6 @@
 import { defineAdapter, defineResource, type AdapterContext, type PageRequest } from 'kubegate/sdk';
 import { PaymentsError, callPayments, paymentsClient } from './client.ts';
+import { accountFor, accountHeaders, accountsOf, type Account } from './accounts.ts';
 import { customers } from './customers.ts';
 import { readChargeChanges } from './events.ts';
 import { ID_ANNOTATION, chargeToObject } from './map.ts';
@@ -40,7 +41,8 @@ const charges = defineResource<PaymentsConfig>({
   maxPageSize: MAX_PAGE,
   // Names made by idToName only: a get of any other name is NotFound without a cache entry or an API call.
   namePattern: CHARGE_NAME,
-  pushDown: { labels: ['customer'], fields: ['spec.customer'] },
+  // The namespace picks the account when accounts are configured (without them it is not an upstream filter).
+  pushDown: { labels: ['customer'], fields: ['spec.customer'], namespace: true },
   fields: ['status.status', 'spec.customer', 'spec.currency'],
   schema: { spec: ChargeSpec, status: ChargeStatus },
   // `kubectl get --raw .../charges/<name>/proxy`: the charge as the payments API returns it, with the API key
@@ -48,7 +50,11 @@ const charges = defineResource<PaymentsConfig>({
   proxy: {
     baseUrl: (config) => config.baseUrl,
     target: (object) => `/v1/charges/${encodeURIComponent(object.metadata.annotations?.[ID_ANNOTATION] ?? '')}`,
-    headers: (config) => ({ authorization: `Bearer ${config.apiKey}` }),
+    // The credentials of the object's namespace's account (none for a namespace bound to no account).
+    headers: (config, object) => {
+      const a = accountFor(config, object.metadata.namespace);
+      return a ? accountHeaders(a) : {};
+    },
     allow: { methods: ['GET'], paths: [''] },
   },
   columns: [
@@ -67,14 +73,29 @@ const charges = defineResource<PaymentsConfig>({
     { name: 'Created', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'When it was created.' },
   ],
 
-  // One upstream call per page. The API cannot filter by team, so a list in one namespace asks for every
-  // charge and the framework keeps those of the namespace (it re-applies every selector and the namespace).
+  // One upstream call per page. Without accounts the API cannot filter by team, so a list in one namespace
+  // asks for every charge and the framework keeps those of the namespace (it re-applies every selector and the
+  // namespace). With accounts, a namespace's list is its account's charges, and a list of all namespaces
+  // reads the accounts one after the other (the cursor says which: "<index>:<charge id>").
   async listPage(ctx, page) {
+    const accounts = accountsOf(ctx.config);
+    let account: Account | undefined;
+    let index: number | undefined;
+    let cursor = page.cursor;
+    if (!ctx.config.accounts) account = accounts[0];
+    else if (page.namespace !== undefined) account = accountFor(ctx.config, page.namespace);
+    else {
+      const m = /^(\d+):(.*)$/.exec(page.cursor ?? '0:');
+      index = Number(m?.[1] ?? 0);
+      cursor = m?.[2] || undefined;
+      account = accounts[index];
+    }
+    if (!account) return { items: [] };
     const customer = pushedCustomer(page);
-    const client = paymentsClient(ctx);
+    const client = paymentsClient(ctx, account);
     const query = {
       limit: Math.min(Math.max(page.limit, 1), MAX_PAGE),
-      ...(page.cursor ? { starting_after: page.cursor } : {}),
+      ...(cursor ? { starting_after: cursor } : {}),
       ...(customer ? { customer } : {}),
     };
     let list;
@@ -83,25 +104,29 @@ const charges = defineResource<PaymentsConfig>({
         client.GET('/v1/charges', { params: { query }, signal: ctx.signal }),
       );
     } catch (err) {
-      if (customer && isUnknownCustomer(err)) return { items: [] };
-      throw err;
+      if (customer && isUnknownCustomer(err)) list = { object: 'list' as const, url: '', has_more: false, data: [] };
+      else throw err;
     }
     const items = [];
     for (const c of list.data) {
-      const obj = chargeToObject(c, ctx.config);
+      const obj = chargeToObject(c, ctx.config, account.namespace);
       if (obj) items.push(obj);
       else ctx.skip('a charge id does not have the prefix_alphanumerics shape; it cannot be named', c.id);
     }
     // The cursor is the last upstream id, even if that charge was skipped.
     const last = list.data.at(-1)?.id;
-    return { items, cursor: list.has_more && last ? last : undefined };
+    const next = list.has_more && last ? last : undefined;
+    if (index === undefined) return { items, cursor: next };
+    if (next) return { items, cursor: `${index}:${next}` };
+    return { items, cursor: index + 1 < accounts.length ? `${index + 1}:` : undefined };
   },
 
   async get(ctx: AdapterContext<PaymentsConfig>, { name, namespace }) {
     const id = nameToId(name);
-    // No id maps to this name: nothing to ask the upstream.
-    if (id === undefined) return undefined;
-    const client = paymentsClient(ctx);
+    const account = accountFor(ctx.config, namespace);
+    // No id maps to this name, or no account to the namespace: nothing to ask the upstream.
+    if (id === undefined || !account) return undefined;
+    const client = paymentsClient(ctx, account);
     let charge;
     try {
       charge = await callPayments(ctx, 'GET /v1/charges/{id}', () =>
@@ -112,7 +137,7 @@ const charges = defineResource<PaymentsConfig>({
       if (err instanceof PaymentsError && err.status === 404) return undefined;
       throw err;
     }
-    const obj = chargeToObject(charge, ctx.config);
+    const obj = chargeToObject(charge, ctx.config, account.namespace);
     if (!obj || (namespace !== undefined && obj.namespace !== namespace)) return undefined;
     return obj;
   },

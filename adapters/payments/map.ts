@@ -35,14 +35,15 @@ const opt = <K extends string>(key: K, v: string | null | undefined): { [P in K]
   (v === null || v === undefined || v === '' ? {} : { [key]: v }) as { [P in K]?: string };
 
 /**
- * Maps a charge to a Kubernetes object: name from the id (see names.ts), namespace from `metadata.team`,
+ * Maps a charge to a Kubernetes object: name from the id (see names.ts), namespace from `metadata.team` (or
+ * `namespace`, the namespace of the charge's account when accounts are configured),
  * labels from the charge's metadata plus customer, status and currency, spec and status per schema.ts.
  * Returns undefined for a charge whose id cannot be named (the caller reports it with ctx.skip).
  *
  * @example
  * chargeToObject(charge, { baseUrl: 'https://api.stripe.com', apiKey: '...' })?.name; // 'ch-3-mml-lr-...'
  */
-export function chargeToObject(c: UpstreamCharge, config: PaymentsConfig): ObjectInput | undefined {
+export function chargeToObject(c: UpstreamCharge, config: PaymentsConfig, namespace?: string): ObjectInput | undefined {
   const name = idToName(c.id);
   if (name === undefined) return undefined;
   const spec: ChargeSpec = {
@@ -67,7 +68,7 @@ export function chargeToObject(c: UpstreamCharge, config: PaymentsConfig): Objec
   const dashboard = (config.dashboardUrl ?? 'https://dashboard.stripe.com').replace(/\/+$/, '');
   return {
     name,
-    namespace: teamNamespace(c.metadata.team, config.defaultNamespace ?? 'default'),
+    namespace: namespace ?? teamNamespace(c.metadata.team, config.defaultNamespace ?? 'default'),
     // The fixed labels come last: `customer` must be the upstream's customer (it is pushed down as the
     // upstream filter), whatever a metadata key of the same name says.
     labels: { ...c.metadata, customer: c.customer, status: c.status, currency: c.currency },

@@ -34,6 +34,42 @@ export const PaymentsConfig = Type.Object(
         description: 'Namespace of charges without a metadata.team (a DNS label). Default "default".',
       }),
     ),
+    accounts: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            namespace: Type.String({
+              pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$',
+              description: "The namespace whose charges and customers are this account's (a DNS label).",
+            }),
+            apiKey: Type.Optional(
+              Secret(
+                Type.String({
+                  minLength: 1,
+                  description:
+                    "The account's secret key; default the top-level apiKey (with `account`, a platform key).",
+                }),
+              ),
+            ),
+            account: Type.Optional(
+              Type.String({
+                pattern: '^acct_[A-Za-z0-9]+$',
+                description: 'A connected account id, sent as the Stripe-Account header with the key.',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        {
+          minItems: 1,
+          maxItems: 100,
+          description:
+            'Namespaces bound to accounts: each namespace holds the charges and customers of its account, read ' +
+            "with that account's credentials (RBAC per namespace then separates teams). Without it, one account " +
+            '(apiKey) and namespaces from the metadata "team".',
+        },
+      ),
+    ),
     customers: Type.Optional(
       Type.Object(
         {

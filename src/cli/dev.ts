@@ -43,7 +43,8 @@ export interface DevGateway {
 export async function runDev(o: DevOptions): Promise<DevGateway> {
   const host = o.host ?? '127.0.0.1';
   const weather = await startFakeWeather({ port: 0, host: '127.0.0.1' });
-  const payments = await startFakePayments({ port: 0 });
+  // A new charge every 15 s, so `kubectl get charges -w` has something to show.
+  const payments = await startFakePayments({ port: 0, chargeEveryMs: 15_000 });
   const ec2 = await startFakeEc2({ port: 0, instances: 600, tickMs: 5000 });
   // The aws adapter takes credentials from the AWS SDK's default chain, environment first; the fake accepts
   // any signed request, so a demo without AWS credentials gets placeholder ones (never sent anywhere else).
@@ -119,6 +120,8 @@ export async function runDev(o: DevOptions): Promise<DevGateway> {
         `  kubectl get forecasts -l country=FR -w\n` +
         `  kubectl explain forecasts.status\n` +
         `  kubectl get charges -A --chunk-size=50        # pass-through: the fake payments API, paged\n` +
+        `  kubectl get charges -A -w --output-watch-events   # its change feed (GET /v1/events): a charge every 15 s\n` +
+        `  kubectl get customers -A                      # mirrored, bounded by customers.maxObjects\n` +
         `  kubectl get repositories -l language=go -w    # declared in YAML only (adapters/http), fake GitHub\n` +
         `  kubectl explain repositories.status\n` +
         `  kubectl get adapters                          # kubegate's own view of its upstreams\n\n`,

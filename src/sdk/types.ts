@@ -123,8 +123,14 @@ export interface ProxyDefinition<C> {
   baseUrl(config: C): string;
   /** The object's path on the upstream, e.g. `/v1/charges/ch_123`. */
   target(object: { metadata: { name: string; namespace?: string; annotations?: Record<string, string> } }): string;
-  /** Credentials and other headers added to every proxied request. */
-  headers?(config: C): Record<string, string>;
+  /**
+   * Credentials and other headers added to every proxied request; `object` is the one proxied (for credentials
+   * that depend on it, e.g. its namespace's account).
+   */
+  headers?(
+    config: C,
+    object: { metadata: { name: string; namespace?: string; annotations?: Record<string, string> } },
+  ): Record<string, string>;
   /**
    * Methods allowed (default GET only) and sub-paths under the target allowed (default: the target only, "";
    * an entry ending in "/" allows everything below it). Paths are judged after decoding: "." and ".." segments,

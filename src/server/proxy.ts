@@ -102,7 +102,7 @@ export async function serveProxy(
     const v = req.headers[h];
     if (typeof v === 'string') headers[h] = v;
   }
-  Object.assign(headers, p.def.headers?.(config) ?? {});
+  Object.assign(headers, p.def.headers?.(config, object) ?? {});
   const body = method !== 'GET' && method !== 'HEAD' ? requestBody(req) : undefined;
   if (!body) delete headers['content-length'];
   // The caller going away aborts the upstream call, before its answer as well as during it.
