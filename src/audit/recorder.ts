@@ -43,13 +43,27 @@ export interface AuditedRequest {
   body?: unknown;
 }
 
-const audits = new WeakMap<object, RequestAudit>();
+/**
+ * Each request's audit, on the Node request itself: a WeakMap holding one entry per request in flight costs
+ * the garbage collector more than the request's own work.
+ */
+const AUDIT = Symbol('kubegate.audit');
+type Audited = { [AUDIT]?: RequestAudit };
+const auditOf = (raw: object): RequestAudit | undefined => (raw as Audited)[AUDIT];
+
+/** The `YYYY-MM-DDTHH:MM:SS` of the last second formatted (many events share one second). */
+let stampSecond = -1;
+let stampPrefix = '';
 
 /** metav1.MicroTime: RFC 3339 UTC with microseconds. */
 function microTime(ms: number): string {
-  const iso = new Date(Math.floor(ms)).toISOString();
-  const micros = Math.floor(ms * 1000) % 1_000_000;
-  return `${iso.slice(0, 19)}.${String(micros).padStart(6, '0')}Z`;
+  const second = Math.floor(ms / 1000);
+  if (second !== stampSecond) {
+    stampSecond = second;
+    stampPrefix = new Date(second * 1000).toISOString().slice(0, 19);
+  }
+  const micros = Math.floor(ms * 1000) - second * 1_000_000;
+  return `${stampPrefix}.${String(micros).padStart(6, '0')}Z`;
 }
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
@@ -118,6 +132,8 @@ function withoutManagedFields(obj: unknown): unknown {
 class RequestAudit {
   readonly id: string;
   private readonly received: number;
+  private readonly receivedStamp: string;
+  private fixed: { head: string; middle: string } | undefined;
   private user: UserInfo | undefined;
   private attrs: RequestAttributes | undefined;
   private decision: AuditDecision | undefined;
@@ -143,6 +159,7 @@ class RequestAudit {
     this.res = res;
     this.id = auditIdOf(req);
     this.received = nowMs();
+    this.receivedStamp = microTime(this.received);
     const xru = req.headers['x-remote-user'];
     this.asserted = typeof xru === 'string' ? xru : undefined;
   }
@@ -316,39 +333,41 @@ class RequestAudit {
       requestObject = undefined;
       this.annotate(ANNOTATIONS.requestObject, `omitted: the request object is over ${limit} bytes`);
     }
-    const ua = this.req.headers['user-agent'];
-    const event = {
-      kind: 'Event',
-      apiVersion: 'audit.k8s.io/v1',
-      level: d.level,
-      auditID: this.id,
-      stage,
-      requestURI: recordedRequestURI(this.req.url ?? '/', a?.subresource === 'proxy'),
-      verb: a?.verb ?? (this.req.method ?? 'get').toLowerCase(),
-      user: auditUser(this.user),
-      sourceIPs: sourceIPs(this.req),
-      ...(typeof ua === 'string' ? { userAgent: ua } : {}),
-      ...(a && resource
-        ? {
-            objectRef: {
-              resource: a.resource,
-              ...(a.namespace !== undefined ? { namespace: a.namespace } : {}),
-              ...(a.name !== undefined ? { name: a.name } : {}),
-              apiGroup: a.group ?? '',
-              ...(a.version !== undefined ? { apiVersion: a.version } : {}),
-              ...(a.subresource !== undefined ? { subresource: a.subresource } : {}),
-            },
-          }
-        : {}),
-      responseStatus: this.responseStatus(stage, code),
-      requestObject,
-      responseObject,
-      requestReceivedTimestamp: microTime(this.received),
-      stageTimestamp: microTime(stage === 'RequestReceived' ? this.received : nowMs()),
-      annotations: this.annotations,
-    };
+    // What does not change between stages is serialized once; the line is assembled in the field order of the
+    // apiserver's Event (k8s.io/apiserver/pkg/apis/audit/v1).
+    const fixed = (this.fixed ??= this.fixedFields(d));
+    const status = this.responseStatus(stage, code);
+    const stamp = stage === 'RequestReceived' ? this.receivedStamp : microTime(nowMs());
+    let line = `${fixed.head}"${stage}"${fixed.middle}`;
+    if (status) line += `,"responseStatus":${JSON.stringify(status)}`;
+    if (requestObject !== undefined) line += `,"requestObject":${JSON.stringify(requestObject)}`;
+    if (responseObject !== undefined) line += `,"responseObject":${JSON.stringify(responseObject)}`;
+    line += `,"requestReceivedTimestamp":"${this.receivedStamp}","stageTimestamp":"${stamp}"`;
+    if (this.annotations) line += `,"annotations":${JSON.stringify(this.annotations)}`;
     // Secrets the adapters declared never reach the log, whatever echoed them.
-    this.o.sink.push(maskSecrets(JSON.stringify(event)));
+    this.o.sink.push(maskSecrets(line + '}'));
+  }
+
+  /** The event up to `stage`, and from `requestURI` to `objectRef`, as JSON. */
+  private fixedFields(d: AuditDecision): { head: string; middle: string } {
+    const a = this.attrs;
+    const ua = this.req.headers['user-agent'];
+    const str = JSON.stringify;
+    const head = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"${d.level}","auditID":${str(this.id)},"stage":`;
+    const uri = recordedRequestURI(this.req.url ?? '/', a?.subresource === 'proxy');
+    const verb = a?.verb ?? (this.req.method ?? 'get').toLowerCase();
+    let middle = `,"requestURI":${str(uri)},"verb":${str(verb)},"user":${str(auditUser(this.user))},"sourceIPs":${str(sourceIPs(this.req))}`;
+    if (typeof ua === 'string') middle += `,"userAgent":${str(ua)}`;
+    if (a?.resource !== undefined) {
+      middle += `,"objectRef":{"resource":${str(a.resource)}`;
+      if (a.namespace !== undefined) middle += `,"namespace":${str(a.namespace)}`;
+      if (a.name !== undefined) middle += `,"name":${str(a.name)}`;
+      middle += `,"apiGroup":${str(a.group ?? '')}`;
+      if (a.version !== undefined) middle += `,"apiVersion":${str(a.version)}`;
+      if (a.subresource !== undefined) middle += `,"subresource":${str(a.subresource)}`;
+      middle += '}';
+    }
+    return { head, middle };
   }
 }
 
@@ -365,7 +384,7 @@ class RequestAudit {
 export function createAuditor(o: AuditorOptions): (next: RequestListener) => RequestListener {
   return (next) => (req, res) => {
     const a = new RequestAudit(o, req, res);
-    audits.set(req, a);
+    (req as Audited)[AUDIT] = a;
     res.setHeader('Audit-ID', a.id);
     res.once('close', () => a.finished());
     const wait = o.sink.room();
@@ -376,12 +395,12 @@ export function createAuditor(o: AuditorOptions): (next: RequestListener) => Req
 
 /** The gate resolved the user and the attributes of a request (writes RequestReceived). */
 export function auditRequest(req: AuditedRequest, user: UserInfo, attrs: RequestAttributes): void {
-  audits.get(req.raw)?.requested(req, user, attrs);
+  auditOf(req.raw)?.requested(req, user, attrs);
 }
 
 /** The authorizer's decision, as the apiserver's `authorization.k8s.io/*` annotations. */
 export function auditDecision(raw: object, allowed: boolean, reason: string | undefined): void {
-  const a = audits.get(raw);
+  const a = auditOf(raw);
   if (!a) return;
   a.annotate(ANNOTATIONS.decision, allowed ? 'allow' : 'forbid');
   a.annotate(ANNOTATIONS.reason, reason ?? '');
@@ -389,17 +408,17 @@ export function auditDecision(raw: object, allowed: boolean, reason: string | un
 
 /** The Status a request was answered with; `unexpected`: a handler failed (the Panic stage). */
 export function auditStatus(raw: object, status: Status, unexpected: boolean): void {
-  audits.get(raw)?.responded(status, unexpected);
+  auditOf(raw)?.responded(status, unexpected);
 }
 
 /** Adds an annotation to the request's events (short values; never a credential). */
 export function auditAnnotate(raw: object, key: string, value: string): void {
-  audits.get(raw)?.annotate(key, value);
+  auditOf(raw)?.annotate(key, value);
 }
 
 /** A proxied call: the upstream method, path (never the query or credentials in the URL) and, once known, status. */
 export function auditUpstream(raw: object, method: string, url: URL | string, status?: number): void {
-  const a = audits.get(raw);
+  const a = auditOf(raw);
   if (!a) return;
   if (status === undefined) {
     a.annotate(ANNOTATIONS.upstreamMethod, method);

@@ -105,10 +105,17 @@ export function createConfiguredAudit(
     help: 'Audit events not written: the queue was full or the write failed.',
     registers: o.registry ? [o.registry] : [],
   });
-  const events = new Counter({
+  // Counted in a plain number on the request path and handed to the counter when it is scraped.
+  let queued = 0;
+  let reported = 0;
+  new Counter({
     name: 'kubegate_audit_events_total',
     help: 'Audit events queued for writing.',
     registers: o.registry ? [o.registry] : [],
+    collect() {
+      this.inc(queued - reported);
+      reported = queued;
+    },
   });
   const sink = createAuditSink({
     ...DEFAULT_SINK,
@@ -126,7 +133,7 @@ export function createConfiguredAudit(
       else o.logger.info({ path: c.path }, 'the audit log is written again');
     },
   });
-  const counted = { ...sink, push: (line: string) => (events.inc(), sink.push(line)) };
+  const counted = { ...sink, push: (line: string) => (queued++, sink.push(line)) };
   const stop =
     c.policyFile !== undefined && o.watchPolicy !== false
       ? watchPolicy(c.policyFile, (p) => (policy = p), o.logger)

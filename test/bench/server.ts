@@ -38,6 +38,15 @@ if (mode === 'gateway') {
       // Thousands of watchers of one user on a few connections: the limits sized for it.
       watch: { maxBufferedBytes: 64 << 20, maxPerUser: 50_000, maxTotal: 50_000, sessionBufferedBytes: 512 << 20 },
       server: { host: '127.0.0.1', port: 0, http2: { maxConcurrentStreams: 1000, maxSessionMemory: 2 * 2 ** 30 } },
+      // The audit log at Metadata level for every request (test/bench/audit.ts compares with and without).
+      ...(process.env.BENCH_AUDIT
+        ? {
+            audit: {
+              path: process.env.BENCH_AUDIT,
+              policy: { apiVersion: 'audit.k8s.io/v1', kind: 'Policy', rules: [{ level: 'Metadata' }] },
+            },
+          }
+        : {}),
       ...(process.env.BENCH_STORE === 'redis'
         ? { store: { type: 'redis', redis: { url: 'redis://127.0.0.1:6379', keyPrefix: `kgbench:${process.pid}:` } } }
         : {}),
