@@ -56,8 +56,9 @@ function harness(rules: unknown[], o: { maxResponseBytes?: number; omitManagedFi
         res.statusCode = code;
         res.headersSent = true;
       },
-      write: () => true,
-      end: () => undefined,
+      // What the body was is read by the auditor's own wrappers; the fake only accepts it.
+      write: (chunk: unknown) => chunk !== null,
+      end: (chunk?: unknown) => chunk,
     });
     edge(req as never, res as never);
     return { req, res, sent };
