@@ -68,10 +68,19 @@ function microTime(ms: number): string {
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
 
+/**
+ * New audit IDs: UUIDs (version 4 layout) of a random per-process part and a counter, unique without drawing
+ * randomness for every request.
+ */
+const idBase = randomUUID().slice(0, 24);
+let idCounter = 0;
+
 /** An incoming Audit-ID (set by the aggregator) is kept when it looks like one; otherwise a new one is made. */
 function auditIdOf(req: RawRequest): string {
   const v = req.headers['audit-id'];
-  return typeof v === 'string' && v.length > 0 && v.length <= 128 && /^[\w.:-]+$/.test(v) ? v : randomUUID();
+  if (typeof v === 'string' && v.length > 0 && v.length <= 128 && /^[\w.:-]+$/.test(v)) return v;
+  idCounter = (idCounter + 1) % 0x1000000000000;
+  return idBase + idCounter.toString(16).padStart(12, '0');
 }
 
 /** X-Forwarded-For, then X-Real-Ip if not already listed, then the peer if it is not the last (as the apiserver). */
@@ -85,7 +94,9 @@ function sourceIPs(req: RawRequest): string[] {
     }
   const real = req.headers['x-real-ip'];
   if (typeof real === 'string' && real.trim() && !out.includes(real.trim())) out.push(real.trim());
-  const peer = req.socket.remoteAddress;
+  // The HTTP/2 compat socket is a Proxy; the session's socket is the real one.
+  const stream = (req as Partial<Http2ServerRequest>).stream;
+  const peer = (stream?.session?.socket ?? req.socket).remoteAddress;
   if (peer && out[out.length - 1] !== peer) out.push(peer);
   return out;
 }

@@ -103,14 +103,13 @@ function fileWriter(o: AuditSinkOptions) {
     for (const old of backups.slice(0, Math.max(0, backups.length - o.maxBackups))) await unlink(join(dir, old));
   }
   return {
-    async write(text: string): Promise<void> {
+    async write(chunks: Buffer[], bytes: number): Promise<void> {
       let h = await ensureOpen();
-      const bytes = Buffer.byteLength(text);
       if (o.maxSizeBytes > 0 && size > 0 && size + bytes > o.maxSizeBytes) {
         await rotate();
         h = await ensureOpen();
       }
-      await h.write(text);
+      await h.writev(chunks);
       size += bytes;
     },
     async close(): Promise<void> {
@@ -129,9 +128,9 @@ function fileWriter(o: AuditSinkOptions) {
 
 function stdoutWriter(out: NodeJS.WritableStream) {
   return {
-    write: (text: string) =>
+    write: (chunks: Buffer[]) =>
       new Promise<void>((resolve, reject) => {
-        out.write(text, (err) => (err ? reject(err) : resolve()));
+        out.write(Buffer.concat(chunks), (err) => (err ? reject(err) : resolve()));
       }),
     close: () => Promise.resolve(),
     reset: () => undefined,
@@ -150,7 +149,14 @@ export function createAuditSink(o: AuditSinkOptions): AuditSink {
   const now = o.now ?? Date.now;
   const errorIntervalMs = o.errorIntervalMs ?? 60_000;
   const out = o.path === '-' ? stdoutWriter(o.stdout ?? process.stdout) : fileWriter(o);
-  let queue: string[] = [];
+  // Lines are copied into buffers outside the JS heap as they come: queued events do not live on as strings
+  // the garbage collector would promote and later sweep.
+  const CHUNK = 256 * 1024;
+  let chunks: Buffer[] = [];
+  let current = Buffer.allocUnsafe(CHUNK);
+  let used = 0;
+  let bytes = 0;
+  let count = 0;
   let writing: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let failing: string | undefined;
@@ -159,25 +165,49 @@ export function createAuditSink(o: AuditSinkOptions): AuditSink {
   let closed = false;
 
   const wake = () => {
-    if (waiters.length === 0 || queue.length >= o.bufferSize) return;
+    if (waiters.length === 0 || count >= o.bufferSize) return;
     const w = waiters;
     waiters = [];
     for (const f of w) f();
   };
 
+  const append = (line: string): void => {
+    // A UTF-16 unit is at most 3 bytes of UTF-8: the exact length is measured only near the chunk's end.
+    if (used + line.length * 3 + 1 > current.length) {
+      const need = Buffer.byteLength(line) + 1;
+      if (used + need > current.length) {
+        if (used > 0) chunks.push(current.subarray(0, used));
+        current = Buffer.allocUnsafe(Math.max(CHUNK, need));
+        used = 0;
+      }
+    }
+    const n = current.write(line, used) + 1;
+    current[used + n - 1] = 0x0a;
+    used += n;
+    bytes += n;
+    count++;
+  };
+
   const writeBatch = async (): Promise<void> => {
-    const batch = queue;
-    queue = [];
+    if (used > 0) chunks.push(current.subarray(0, used));
+    const batch = chunks;
+    const n = count;
+    const size = bytes;
+    chunks = [];
+    current = Buffer.allocUnsafe(CHUNK);
+    used = 0;
+    bytes = 0;
+    count = 0;
     wake();
     try {
-      await out.write(batch.join('\n') + '\n');
+      await out.write(batch, size);
       if (failing !== undefined) {
         failing = undefined;
         o.onError?.(undefined);
       }
     } catch (err) {
       out.reset();
-      o.onDropped?.(batch.length);
+      o.onDropped?.(n);
       const e = err instanceof Error ? err : new Error(String(err));
       failing = `the audit log cannot be written: ${(e as NodeJS.ErrnoException).code ?? e.message}`;
       if (now() - lastReport >= errorIntervalMs) {
@@ -190,11 +220,11 @@ export function createAuditSink(o: AuditSinkOptions): AuditSink {
   const kick = (): void => {
     clearTimeout(timer);
     timer = undefined;
-    if (writing || queue.length === 0) return;
+    if (writing || count === 0) return;
     writing = writeBatch().finally(() => {
       writing = undefined;
-      if (queue.length >= o.batchMaxSize || (closed && queue.length > 0)) setImmediate(kick);
-      else if (queue.length > 0) schedule();
+      if (count >= o.batchMaxSize || (closed && count > 0)) setImmediate(kick);
+      else if (count > 0) schedule();
       wake();
     });
   };
@@ -207,24 +237,24 @@ export function createAuditSink(o: AuditSinkOptions): AuditSink {
 
   return {
     push(line) {
-      if (queue.length >= o.bufferSize && o.mode === 'batch') {
+      if (count >= o.bufferSize && o.mode === 'batch') {
         o.onDropped?.(1);
         return false;
       }
       // Blocking mode admits requests only with room (room()), so events of admitted requests always fit.
-      queue.push(line);
-      if (queue.length >= o.batchMaxSize) {
+      append(line);
+      if (count === o.batchMaxSize) {
         if (!writing) setImmediate(kick);
       } else schedule();
       return true;
     },
     room() {
-      if (o.mode !== 'blocking' || queue.length < o.bufferSize) return undefined;
+      if (o.mode !== 'blocking' || count < o.bufferSize) return undefined;
       return new Promise<void>((resolve) => waiters.push(resolve));
     },
     problem: () => failing,
     async flush() {
-      while (writing || queue.length > 0) {
+      while (writing || count > 0) {
         if (!writing) kick();
         await writing;
       }

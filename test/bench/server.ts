@@ -43,7 +43,11 @@ if (mode === 'gateway') {
         ? {
             audit: {
               path: process.env.BENCH_AUDIT,
-              policy: { apiVersion: 'audit.k8s.io/v1', kind: 'Policy', rules: [{ level: 'Metadata' }] },
+              policy: {
+                apiVersion: 'audit.k8s.io/v1',
+                kind: 'Policy',
+                rules: [{ level: process.env.BENCH_AUDIT_LEVEL ?? 'Metadata' }],
+              },
             },
           }
         : {}),
@@ -94,6 +98,8 @@ if (mode === 'gateway') {
       globalThis.gc?.();
       const m = process.memoryUsage();
       reply({ event: 'mem', rss: m.rss, heapUsed: m.heapUsed, watchers: c?.hub.size });
+    } else if (cmd === 'cpu') {
+      reply({ event: 'cpu', ...process.cpuUsage() });
     } else if (cmd === 'stats') {
       reply({ event: 'stats', polls: stats.polls, dispatchMs: c?.hub.lastDispatchMs });
     }
