@@ -82,7 +82,7 @@ export function validatePolicy(doc: unknown, source = 'audit policy'): Policy {
 export function parsePolicy(text: string, source = 'audit policy'): Policy {
   let doc: unknown;
   try {
-    doc = parseYaml(text, { maxAliasCount: 100 });
+    doc = parseYaml(text, { maxAliasCount: 100, logLevel: 'error' });
   } catch (err) {
     const msg = err instanceof Error ? (err.message.split('\n')[0] ?? '') : 'not YAML';
     throw new AuditPolicyError(`${source}: not valid YAML: ${msg}`);
