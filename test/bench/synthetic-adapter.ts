@@ -41,6 +41,25 @@ export default defineAdapter({
         { name: 'CPU', type: 'number', jsonPath: '.status.cpu', priority: 1 },
       ],
       fields: ['status.state'],
+      // A second, converted version: what is measured at v1 is the storage version served beside another.
+      versions: [
+        { name: 'v1', storage: true },
+        {
+          name: 'v1beta1',
+          fromHub: (o) => {
+            const { memoryMiB, ...rest } = o.status as Static<typeof Status>;
+            return { ...o, status: { ...rest, memory: `${memoryMiB}Mi` } };
+          },
+          toHub: (o) => {
+            const { memory, ...rest } = o.status as Omit<Static<typeof Status>, 'memoryMiB'> & { memory: string };
+            return { ...o, status: { ...rest, memoryMiB: parseInt(memory, 10) } };
+          },
+          schema: {
+            spec: Spec,
+            status: Type.Object({ ...Type.Omit(Status, ['memoryMiB']).properties, memory: Type.String() }),
+          },
+        },
+      ],
       list(ctx) {
         stats.polls++;
         const gen = ctx.config.generation ?? 0;

@@ -121,6 +121,32 @@ describe('several versions of one resource', () => {
     expect(v1.headers.get('warning')).toBeNull();
   });
 
+  it("Tables (lists and watch frames) use the version's columns", async () => {
+    const accept = { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' };
+    const obj = JSON.parse((await gw.get(`/apis/${G}/v1alpha1/forecasts/paris`)).body) as {
+      status: { windSpeedKmh: number };
+    };
+    interface Table {
+      columnDefinitions?: { name: string }[];
+      rows: { cells: unknown[]; object: { metadata: { name: string } } }[];
+    }
+    const windOf = (t: Table, columns: { name: string }[]) =>
+      t.rows.find((r) => r.object.metadata.name === 'paris')?.cells[columns.findIndex((c) => c.name === 'Wind')];
+    const list = JSON.parse(
+      (await gw.get(`/apis/${G}/v1alpha1/forecasts?includeObject=Metadata`, accept)).body,
+    ) as Table;
+    expect(windOf(list, list.columnDefinitions ?? [])).toBe(obj.status.windSpeedKmh);
+    const watch = await gw.get(`/apis/${G}/v1alpha1/forecasts?watch=1&timeoutSeconds=1&includeObject=Metadata`, accept);
+    const frames = watch.body
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { object: Table }).object);
+    const columns = frames[0]?.columnDefinitions ?? [];
+    expect(columns.map((c) => c.name)).toContain('Wind');
+    const paris = frames.find((f) => f.rows[0]?.object.metadata.name === 'paris');
+    expect(paris && windOf(paris, columns)).toBe(obj.status.windSpeedKmh);
+  });
+
   it('selectors are evaluated on the served version', async () => {
     const cond = (JSON.parse((await gw.get(`/apis/${G}/v1/forecasts/paris`)).body) as { status: { condition: string } })
       .status.condition;
