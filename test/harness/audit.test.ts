@@ -70,11 +70,11 @@ beforeAll(async () => {
       groups: ['devs'],
       verbs: ['get', 'list', 'create'],
       apiGroups: ['payments.kubegate.dev'],
-      resources: ['charges', 'charges/proxy'],
+      resources: ['charges', 'charges/proxy', 'refunds'],
     },
   );
   weather = await startFakeWeather({ port: 0 });
-  pay = await startFakePayments({ port: 0, charges: 5 });
+  pay = await startFakePayments({ port: 0, charges: 20 });
   const loaded = parseConfig(
     JSON.stringify({
       mode: 'aggregated',
@@ -293,6 +293,39 @@ describe('the audit log (audit.k8s.io/v1 Events)', () => {
       namespace: 'checkout',
       apiGroup: 'payments.kubegate.dev',
     });
+  });
+
+  it('a created object: the decoded request body as requestObject at Request level', async () => {
+    const list = JSON.parse(
+      await kubectlOk(join(dir, 'alice'), [
+        'get',
+        'charges.payments.kubegate.dev',
+        '-A',
+        '-l',
+        'status=succeeded',
+        '-o',
+        'json',
+      ]),
+    ) as { items: { metadata: { namespace: string; annotations: Record<string, string> } }[] };
+    const ns = list.items[0]!.metadata.namespace;
+    const charge = list.items[0]!.metadata.annotations['payments.kubegate.dev/id']!;
+    const f = join(dir, 'refund.yaml');
+    writeFileSync(
+      f,
+      `apiVersion: payments.kubegate.dev/v1alpha1\nkind: Refund\nmetadata:\n  name: audited\n  namespace: ${ns}\nspec:\n  charge: ${charge}\n  amount: 100\n`,
+    );
+    await kubectlOk(join(dir, 'alice'), ['create', '-f', f]);
+    const evs = await waitFor(
+      (e) => e.verb === 'create' && e.objectRef?.resource === 'refunds',
+      ['RequestReceived', 'ResponseComplete'],
+    );
+    const done = evs.find((e) => e.stage === 'ResponseComplete')!;
+    expect(done).toMatchObject({
+      level: 'Request',
+      responseStatus: { code: 201 },
+      requestObject: { kind: 'Refund', metadata: { name: 'audited' }, spec: { charge, amount: 100 } },
+    });
+    expect(done.responseObject).toBeUndefined();
   });
 
   it('no credential anywhere in the log; every line an Event', () => {
