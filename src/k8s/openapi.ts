@@ -287,6 +287,17 @@ function writeOps(r: ResourceInfo, ref: (n: string) => string, v2: boolean, para
       ...(has('delete') ? { delete: writeOp(r, 'delete', ref, v2, [nameP, ...params]) } : {}),
       ...(has('update') ? { put: writeOp(r, 'put', ref, v2, [nameP, ...params]) } : {}),
       ...(has('patch') ? { patch: writeOp(r, 'patch', ref, v2, [nameP, ...params]) } : {}),
+      // kubectl looks for the fieldValidation parameter on the PATCH operation before it sends a create, and
+      // without one it validates on the client from the protobuf OpenAPI v2 kubegate does not serve: a
+      // resource that can be created but not patched declares the operation, saying it answers 405.
+      ...(!has('patch') && has('create')
+        ? {
+            patch: {
+              ...writeOp(r, 'patch', ref, v2, [nameP, ...params]),
+              description: `not supported: ${r.kind} objects cannot be patched (405 MethodNotAllowed)`,
+            },
+          }
+        : {}),
     },
   };
 }

@@ -56,6 +56,8 @@ export async function startTestKubegate(o: {
   kubeconfig: string;
   auth?: Omit<DelegatedAuthOptions, 'kubeconfig'>;
   anonymous?: boolean;
+  /** The adapter served (default {@link testAdapter}). */
+  adapter?: LoadedAdapter['definition'];
 }): Promise<TestKubegate> {
   // Where the app reports front-proxy headers it did not trust (filled in by the app).
   const untrusted: { reason?: (why: string) => void } = {};
@@ -67,8 +69,8 @@ export async function startTestKubegate(o: {
   const logs: string[] = [];
   await auth.ready;
   const loaded: LoadedAdapter = {
-    entry: { name: 'authtest', module: '(in test)' },
-    definition: testAdapter,
+    entry: { name: o.adapter?.name ?? 'authtest', module: '(in test)' },
+    definition: o.adapter ?? testAdapter,
     config: {},
   };
   const gateway = await startGateway({
