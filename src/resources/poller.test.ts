@@ -5,7 +5,11 @@ import { createMemoryStore } from '../store/memory.ts';
 import { CollectionView } from './view.ts';
 import { Poller } from './poller.ts';
 
-function setup(initial: ObjectInput[] | (() => ObjectInput[]), guard?: { maxDeleteRatio?: number }) {
+function setup(
+  initial: ObjectInput[] | (() => ObjectInput[]),
+  guard?: { maxDeleteRatio?: number },
+  shared?: { store: ReturnType<typeof createMemoryStore>; holder: string },
+) {
   let items = typeof initial === 'function' ? initial : () => initial;
   let fail: string | undefined;
   const resource = defineResource<unknown>({
@@ -22,7 +26,7 @@ function setup(initial: ObjectInput[] | (() => ObjectInput[]), guard?: { maxDele
       return Promise.resolve(out.filter((x) => x.name !== 'bad'));
     },
   });
-  const store = createMemoryStore();
+  const store = shared?.store ?? createMemoryStore();
   const view = new CollectionView({ maxEvents: 100, maxEventAgeMs: 60_000, maxSnapshots: 4 });
   store.subscribe('g/things', view.rv, { onEvents: (e) => view.apply(e), onReset: (s) => view.reset(s) });
   const log = { debug() {}, info() {}, warn() {}, error() {} };
@@ -36,7 +40,7 @@ function setup(initial: ObjectInput[] | (() => ObjectInput[]), guard?: { maxDele
     intervalMs: 1000,
     view,
     store,
-    holder: 'me',
+    holder: shared?.holder ?? 'me',
     leaseTtlMs: 10_000,
     fetch: fetch,
     log,
@@ -44,6 +48,7 @@ function setup(initial: ObjectInput[] | (() => ObjectInput[]), guard?: { maxDele
   return {
     view,
     poller,
+    store,
     set: (f: () => ObjectInput[]) => (items = f),
     fail: (m: string | undefined) => (fail = m),
   };
@@ -52,6 +57,18 @@ function setup(initial: ObjectInput[] | (() => ObjectInput[]), guard?: { maxDele
 const thing = (name: string, v = 1, ns = 'a'): ObjectInput => ({ name, namespace: ns, labels: { v }, status: { v } });
 
 describe('Poller', () => {
+  it('an empty first poll makes the other replicas ready too (an empty collection sends no event)', async () => {
+    const leader = setup([]);
+    // The follower subscribed before the lease holder's first poll, as replicas starting together do.
+    const follower = setup([], undefined, { store: leader.store, holder: 'other' });
+    await leader.poller.pollNow();
+    expect(leader.view.synced).toBe(true);
+    expect(follower.view.synced).toBe(false);
+    await follower.poller.pollNow();
+    expect(follower.poller.status.leader).toBe(false);
+    expect(follower.view.synced).toBe(true);
+  });
+
   it('adds, modifies only on content change, and deletes', async () => {
     const t = setup([thing('x'), thing('y'), thing('z'), thing('w')]);
     await t.poller.pollNow();

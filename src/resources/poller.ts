@@ -121,7 +121,9 @@ export class Poller {
   private async tick(): Promise<void> {
     await this.pollNow().catch((err: unknown) => this.o.log.error('poll crashed', { reason: failureReason(err) }));
     if (!this.stopped) {
-      this.timer = setTimeout(() => void this.tick(), this.o.intervalMs);
+      // A replica waiting for another's first poll looks again soon rather than a whole interval later.
+      const waiting = !this.status.leader && !this.o.view.synced;
+      this.timer = setTimeout(() => void this.tick(), waiting ? Math.min(this.o.intervalMs, 1000) : this.o.intervalMs);
       this.timer.unref();
     }
   }
@@ -135,7 +137,7 @@ export class Poller {
       this.o.log.warn('could not reach the store for the poll lease', { collection, err: String(err) });
     }
     this.status.leader = this.lease !== null;
-    if (!this.lease) return;
+    if (!this.lease) return this.followEmpty();
     const started = this.now();
     this.status.lastAttempt = started;
     this.status.polls++;
@@ -143,8 +145,9 @@ export class Poller {
     try {
       const inputs = await this.listAll();
       const changes = this.diff(inputs);
-      if (changes.length > 0) await store.commit(collection, this.lease, changes);
-      else this.o.view.markSynced();
+      // An empty first result is committed too: it is how the other replicas learn the collection is synced.
+      if (changes.length > 0 || !this.o.view.synced) await store.commit(collection, this.lease, changes);
+      if (changes.length === 0) this.o.view.markSynced();
       this.status.lastSuccess = this.now();
       this.status.lastError = undefined;
       this.status.consecutiveFailures = 0;
@@ -158,6 +161,20 @@ export class Poller {
       this.status.consecutiveFailures++;
       this.o.log.warn('poll failed; keeping the last good data', { collection, reason: this.status.lastError });
       this.o.onPoll?.(false, this.now() - started, 0, err);
+    }
+  }
+
+  /**
+   * On a replica without the lease: a collection the lease holder found empty brings no event, so the view
+   * learns it is synced from the store's snapshot (only when that snapshot is empty: objects arrive as events).
+   */
+  private async followEmpty(): Promise<void> {
+    if (this.o.view.synced) return;
+    try {
+      const snap = await this.o.store.load(this.o.collection);
+      if (snap.synced && snap.objects.length === 0) this.o.view.markSynced();
+    } catch {
+      // The store is unreachable: readiness reports it; the next tick looks again.
     }
   }
 
