@@ -5,7 +5,8 @@ import { failureReason } from '../resilience/reason.ts';
 import { makeEntry, type Projection } from './entry.ts';
 import { buildObject, rfc3339 } from './object.ts';
 import type { SkipLedger } from './skips.ts';
-import type { ViewEvent, ViewListener } from './view.ts';
+import { ReplayLog } from './replay-log.ts';
+import type { ViewEvent } from './view.ts';
 
 /**
  * The one key a change feed writes in the store. Its value is the last event, and with it the upstream cursor:
@@ -33,17 +34,13 @@ interface Envelope {
  * EventLog): events after a resourceVersion, or none (410) when they have left the log. It keeps no objects,
  * only the last `maxEvents` changes of at most `maxEventAgeMs`.
  */
-export class FeedLog {
-  rv = 0;
-  logStartRv = 0;
-  private log: ViewEvent[] = [];
+export class FeedLog extends ReplayLog {
   private started = false;
-  private readonly listeners = new Set<ViewListener>();
-  private waiters: { rv: number; resolve: () => void }[] = [];
-  private readonly o: { maxEvents: number; maxEventAgeMs: number; projection?: Projection; now: () => number };
+  private readonly projection: Projection | undefined;
 
   constructor(o: { maxEvents: number; maxEventAgeMs: number; projection?: Projection; now?: () => number }) {
-    this.o = { ...o, now: o.now ?? Date.now };
+    super(o, o.now ?? Date.now);
+    this.projection = o.projection;
   }
 
   /** Events currently kept. */
@@ -51,33 +48,9 @@ export class FeedLog {
     return this.log.length;
   }
 
-  eventsAfter(rv: number): ViewEvent[] | undefined {
-    if (rv < this.logStartRv) return undefined;
-    const i = this.log.findIndex((e) => e.rv > rv);
-    return i < 0 ? [] : this.log.slice(i);
-  }
-
-  subscribe(l: ViewListener): () => void {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-
-  /** Resolves once the log reached `rv`, or false after `ms`. */
-  waitFor(rv: number, ms: number): Promise<boolean> {
-    if (this.rv >= rv) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const w = { rv, resolve: () => resolve(true) };
-      this.waiters.push(w);
-      setTimeout(() => {
-        this.waiters = this.waiters.filter((x) => x !== w);
-        resolve(this.rv >= rv);
-      }, ms).unref();
-    });
-  }
-
   /** Committed events from the store. */
   apply(events: StoredEvent[]): void {
-    const at = this.o.now();
+    const at = this.now();
     const out: ViewEvent[] = [];
     for (const e of events) {
       if (e.rv <= this.rv) continue;
@@ -93,7 +66,7 @@ export class FeedLog {
         continue;
       }
       if (!env?.t || env.k === undefined || env.b === undefined) continue;
-      const entry = makeEntry(env.k, e.rv, env.h ?? '', env.b, this.o.projection);
+      const entry = makeEntry(env.k, e.rv, env.h ?? '', env.b, this.projection);
       // The feed does not carry the previous state. For selector transitions the object is taken to have
       // matched before as it matches now: a MODIFIED stays a MODIFIED for a namespaced watcher.
       out.push({ type: env.t, rv: e.rv, entry, prev: env.t === 'MODIFIED' ? entry : undefined, at });
@@ -120,20 +93,8 @@ export class FeedLog {
   }
 
   /** Drops events past the log's bounds (also called by the feed's timer, so an idle log ages out too). */
-  trim(now = this.o.now()): void {
-    let drop = Math.max(0, this.log.length - this.o.maxEvents);
-    while (drop < this.log.length && now - (this.log[drop]?.at ?? now) > this.o.maxEventAgeMs) drop++;
-    if (drop > 0) {
-      this.logStartRv = this.log[drop - 1]?.rv ?? this.logStartRv;
-      this.log = this.log.slice(drop);
-    }
-  }
-
-  private wake(): void {
-    if (this.waiters.length === 0) return;
-    const ready = this.waiters.filter((w) => w.rv <= this.rv);
-    this.waiters = this.waiters.filter((w) => w.rv > this.rv);
-    for (const w of ready) w.resolve();
+  trim(now = this.now()): void {
+    this.trimLog(now);
   }
 }
 

@@ -2,6 +2,7 @@ import type { CollectionSnapshot, EventType, StoredEvent } from '../store/types.
 import type { ObjectEntry, Projection } from './entry.ts';
 import { makeEntry, withResourceVersion } from './entry.ts';
 import { RELEASE_AFTER_ITEMS, releaseMemory } from './memory.ts';
+import { ReplayLog } from './replay-log.ts';
 
 /** A change as watchers see it: the new entry (or last state for DELETED) and, for MODIFIED, the previous one. */
 export interface ViewEvent {
@@ -36,8 +37,7 @@ export interface ViewListener {
  * The local view of one collection: current objects, recent snapshots and a bounded event log. Everything
  * kubegate serves for mirrored resources comes from here, synchronously (docs/architecture.md, "Performance").
  */
-export class CollectionView {
-  rv = 0;
+export class CollectionView extends ReplayLog {
   /** True once the view holds data from a first load or poll. */
   synced = false;
   private readonly byKey = new Map<string, ObjectEntry>();
@@ -48,18 +48,11 @@ export class CollectionView {
   private readonly snapshots = new Map<number, ObjectEntry[][]>();
   /** The last past snapshot handed out as one array (continue tokens read the same one page after page). */
   private flatSnapshot: { rv: number; entries: ObjectEntry[] } | undefined;
-  private log: ViewEvent[] = [];
-  /** Any resourceVersion >= logStartRv can be watched from (events after it are all in the log). */
-  logStartRv = 0;
-  private readonly listeners = new Set<ViewListener>();
   private readonly opts: ViewOptions;
-  private readonly now: () => number;
-  /** Waiters for a resourceVersion not reached yet. */
-  private waiters: { rv: number; resolve: () => void }[] = [];
 
   constructor(opts: ViewOptions) {
+    super(opts, opts.now ?? Date.now);
     this.opts = opts;
-    this.now = opts.now ?? Date.now;
   }
 
   get size(): number {
@@ -93,37 +86,6 @@ export class CollectionView {
     if (!chunks) return undefined;
     this.flatSnapshot = { rv, entries: chunks.flat() };
     return this.flatSnapshot.entries;
-  }
-
-  /** Events after `rv`, or undefined when some have left the log (the watcher must get 410). */
-  eventsAfter(rv: number): ViewEvent[] | undefined {
-    if (rv < this.logStartRv) return undefined;
-    let lo = 0;
-    let hi = this.log.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.log[mid]?.rv ?? 0) <= rv) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.log.slice(lo);
-  }
-
-  subscribe(l: ViewListener): () => void {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-
-  /** Resolves once the view reached `rv`, or false after `ms`. */
-  waitFor(rv: number, ms: number): Promise<boolean> {
-    if (this.rv >= rv) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const w = { rv, resolve: () => resolve(true) };
-      this.waiters.push(w);
-      setTimeout(() => {
-        this.waiters = this.waiters.filter((x) => x !== w);
-        resolve(this.rv >= rv);
-      }, ms).unref();
-    });
   }
 
   /** Applies committed events from the store. */
@@ -180,23 +142,6 @@ export class CollectionView {
   /** Marks the view as having data even though the collection is empty (first poll returned nothing). */
   markSynced(): void {
     this.synced = true;
-  }
-
-  private trimLog(now: number): void {
-    const { maxEvents, maxEventAgeMs } = this.opts;
-    let drop = Math.max(0, this.log.length - maxEvents);
-    while (drop < this.log.length && now - (this.log[drop]?.at ?? now) > maxEventAgeMs) drop++;
-    if (drop > 0) {
-      this.logStartRv = this.log[drop - 1]?.rv ?? this.logStartRv;
-      this.log = this.log.slice(drop);
-    }
-  }
-
-  private wake(): void {
-    if (this.waiters.length === 0) return;
-    const ready = this.waiters.filter((w) => w.rv <= this.rv);
-    this.waiters = this.waiters.filter((w) => w.rv > this.rv);
-    for (const w of ready) w.resolve();
   }
 }
 
