@@ -118,29 +118,11 @@ export async function startFakePayments(opts: FakePaymentsOptions = {}): Promise
   const find = (id: string) => charges.find((c) => c.id === id);
 
   const list = (q: URLSearchParams) => {
-    for (const k of q.keys()) if (!LIST_PARAMS.has(k)) throw invalid(`Received unknown parameter: ${k}`, k);
-    const int = (name: string): number | undefined => {
-      const v = q.get(name);
-      if (v === null) return undefined;
-      if (!/^-?\d+$/.test(v)) throw invalid(`Invalid integer: ${v}`, name);
-      return Number(v);
-    };
-    const limit = int('limit') ?? 10;
-    if (limit < 1 || limit > 100) throw invalid('This value must be between 1 and 100.', 'limit');
-    const after = q.get('starting_after');
-    const before = q.get('ending_before');
-    if (after !== null && before !== null)
-      throw invalid('You may only specify one of these parameters: ending_before, starting_after.', 'starting_after');
+    const { limit, startingAfter: after, endingBefore: before, created: bounds } = pageQuery(q, []);
     const cursorOf = (id: string, param: string) => {
       const c = find(id) ?? removed.get(id);
       if (!c) throw invalid(`No such charge: '${id}'`, param, 'resource_missing');
       return c;
-    };
-    const bounds = {
-      gt: int('created[gt]'),
-      gte: int('created[gte]'),
-      lt: int('created[lt]'),
-      lte: int('created[lte]'),
     };
     const customer = q.get('customer');
     let rows = charges.filter(
