@@ -6,7 +6,8 @@ import { internal } from '../k8s/errors.ts';
 import { toStatus } from '../k8s/errors.ts';
 import { compilePolicy, validatePolicy } from './policy.ts';
 import { auditDecision, auditRequest, auditStatus, auditUpstream, createAuditor } from './recorder.ts';
-import type { AuditSink } from './sink.ts';
+import { lineText, type AuditSink } from './sink.ts';
+import { setSecrets } from '../observability/mask.ts';
 import { EventSchema, type AuditEvent } from './types.ts';
 
 const user = { name: 'alice', groups: ['devs', 'system:authenticated'] };
@@ -23,7 +24,7 @@ const get: RequestAttributes = {
 function harness(rules: unknown[], o: { maxResponseBytes?: number; omitManagedFields?: boolean } = {}) {
   const lines: string[] = [];
   const sink: AuditSink = {
-    push: (l) => (lines.push(l), true),
+    push: (l) => (lines.push(lineText(l)), true),
     room: () => undefined,
     problem: () => undefined,
     flush: () => Promise.resolve(),
@@ -49,6 +50,8 @@ function harness(rules: unknown[], o: { maxResponseBytes?: number; omitManagedFi
     };
     const sent: Record<string, string> = {};
     const res = Object.assign(new EventEmitter(), {
+      // As Node's responses: the request they answer.
+      req,
       statusCode: 200,
       headersSent: false,
       setHeader: (k: string, v: string) => void (sent[k] = v),
@@ -119,6 +122,44 @@ describe('audit events of a request', () => {
       stage: 'ResponseComplete',
       responseStatus: { code: 500, reason: 'InternalError', message: 'the upstream failed' },
     });
+  });
+
+  it('declared secrets are masked wherever outside text lands: URI, user agent, status message, annotations', () => {
+    const secret = 'sk_test_0123456789abcdef';
+    setSecrets('recorder-test', [secret]);
+    try {
+      const h = harness([{ level: 'Metadata' }]);
+      const { req, res } = h.request(
+        `/apis/payments.kubegate.dev/v1alpha1/namespaces/checkout/charges?labelSelector=k%3D${secret}`,
+        { 'user-agent': `curl ${secret}` },
+      );
+      auditRequest({ raw: req }, user, { ...get, verb: 'list' });
+      auditUpstream(req, 'GET', `https://api.example/v1/${secret}`);
+      auditStatus(req, toStatus(internal(`the upstream refused ${secret}`)), false);
+      res.writeHead(500);
+      res.emit('close');
+      const text = JSON.stringify(h.events());
+      expect(text).not.toContain(secret);
+      const [received, complete] = h.events();
+      expect(received?.userAgent).toBe('curl [masked]');
+      expect(complete?.requestURI).toContain('[masked]');
+      expect(complete?.responseStatus?.message).toBe('the upstream refused [masked]');
+      expect(complete?.annotations?.['proxy.kubegate.dev/upstream-path']).toBe('/v1/[masked]');
+    } finally {
+      setSecrets('recorder-test', []);
+    }
+  });
+
+  it('requests on one connection: the peer is read once, forwarded addresses per request', () => {
+    const h = harness([{ level: 'Metadata', omitStages: ['RequestReceived'] }]);
+    const socket = { remoteAddress: '10.0.0.7' };
+    for (const headers of [{}, { 'x-forwarded-for': '192.0.2.5' }, {}] as Record<string, string>[]) {
+      const { req, res } = h.request('/apis/payments.kubegate.dev/v1alpha1/namespaces/checkout/charges/c1', headers);
+      req.socket = socket;
+      auditRequest({ raw: req }, user, get);
+      res.emit('close');
+    }
+    expect(h.events().map((e) => e.sourceIPs)).toEqual([['10.0.0.7'], ['192.0.2.5', '10.0.0.7'], ['10.0.0.7']]);
   });
 
   it('RequestResponse: the JSON body, or an annotation when it is over the limit; managed fields omitted', () => {

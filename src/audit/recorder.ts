@@ -10,7 +10,7 @@ import { edgeUser } from '../server/edge.ts';
 import type { AuditDecision, PolicyEvaluator } from './policy.ts';
 import { attributesFromPath, recordedRequestURI } from './request-info.ts';
 import type { AuditSink } from './sink.ts';
-import { LEVEL_RANK, type AuditUser, type ResponseStatus, type Stage } from './types.ts';
+import { LEVEL_RANK, STAGES, type AuditUser, type ResponseStatus, type Stage } from './types.ts';
 
 type RawRequest = IncomingMessage | Http2ServerRequest;
 type RawResponse = ServerResponse | Http2ServerResponse;
@@ -83,31 +83,92 @@ function auditIdOf(req: RawRequest): string {
   return idBase + idCounter.toString(16).padStart(12, '0');
 }
 
-/** X-Forwarded-For, then X-Real-Ip if not already listed, then the peer if it is not the last (as the apiserver). */
-function sourceIPs(req: RawRequest): string[] {
-  const out: string[] = [];
+/** The peer's `sourceIPs` JSON, per connection (most requests come on a connection that served others before). */
+const peerIPs = new WeakMap<object, string>();
+
+/**
+ * `sourceIPs` as JSON: X-Forwarded-For, then X-Real-Ip if not already listed, then the peer if it is not the last
+ * (as the apiserver).
+ */
+function sourceIPs(req: RawRequest): string {
+  // The HTTP/2 compat socket is a Proxy; the session's socket is the real one.
+  const stream = (req as Partial<Http2ServerRequest>).stream;
+  const socket = stream?.session?.socket ?? req.socket;
   const xff = req.headers['x-forwarded-for'];
+  const real = req.headers['x-real-ip'];
+  if (typeof xff !== 'string' && typeof real !== 'string') {
+    let json = peerIPs.get(socket);
+    if (json === undefined) {
+      const peer = socket.remoteAddress;
+      json = JSON.stringify(peer ? [peer] : []);
+      // Only once the peer is known: a socket closed early may not report it.
+      if (peer) peerIPs.set(socket, json);
+    }
+    return json;
+  }
+  const out: string[] = [];
   if (typeof xff === 'string')
     for (const ip of xff.split(',')) {
       const t = ip.trim();
       if (t && out.length < 16) out.push(t);
     }
-  const real = req.headers['x-real-ip'];
   if (typeof real === 'string' && real.trim() && !out.includes(real.trim())) out.push(real.trim());
-  // The HTTP/2 compat socket is a Proxy; the session's socket is the real one.
-  const stream = (req as Partial<Http2ServerRequest>).stream;
-  const peer = (stream?.session?.socket ?? req.socket).remoteAddress;
+  const peer = socket.remoteAddress;
   if (peer && out[out.length - 1] !== peer) out.push(peer);
-  return out;
+  return JSON.stringify(out);
 }
 
-function auditUser(u: UserInfo | undefined): AuditUser {
-  if (!u) return {};
+function auditUser(u: UserInfo): AuditUser {
   const out: AuditUser = { username: u.name };
   if (u.uid) out.uid = u.uid;
   if (u.groups.length > 0) out.groups = u.groups;
   if (u.extra && Object.keys(u.extra).length > 0) out.extra = u.extra;
   return out;
+}
+
+/** The `user` JSON per user (the authenticator hands out the same UserInfo for a cached credential). */
+const userJson = new WeakMap<UserInfo, string>();
+function auditUserJson(u: UserInfo | undefined): string {
+  if (!u) return '{}';
+  let json = userJson.get(u);
+  if (json === undefined) userJson.set(u, (json = JSON.stringify(auditUser(u))));
+  return json;
+}
+
+/** The last User-Agent seen and its JSON: clients repeat theirs. */
+let lastAgent = '';
+let lastAgentJson = '""';
+function agentJson(ua: string): string {
+  if (ua !== lastAgent) {
+    lastAgent = ua;
+    lastAgentJson = JSON.stringify(ua);
+  }
+  return lastAgentJson;
+}
+
+/** The last decisions' annotation JSON by reason: most requests repeat an RBAC reason seen before. */
+const decisions = new Map<string, string>();
+function decisionJson(allowed: boolean, reason: string): string {
+  const key = (allowed ? 'a' : 'f') + reason;
+  let json = decisions.get(key);
+  if (json === undefined) {
+    json = `${JSON.stringify(ANNOTATIONS.decision)}:"${allowed ? 'allow' : 'forbid'}",${JSON.stringify(ANNOTATIONS.reason)}:${JSON.stringify(reason)}`;
+    if (decisions.size >= 256) decisions.clear();
+    decisions.set(key, json);
+  }
+  return json;
+}
+
+/** Each stage's name as it is written, encoded once. */
+const STAGE_BYTES = Object.fromEntries(STAGES.map((s) => [s, Buffer.from(`"${s}"`)])) as Record<Stage, Buffer>;
+
+/** `,"responseStatus":...` of statuses that are only a code (most successes), encoded once per code. */
+const codeStatus = new Map<number, Buffer>();
+function codeStatusBytes(code: number): Buffer {
+  let b = codeStatus.get(code);
+  if (b === undefined && codeStatus.size < 64)
+    codeStatus.set(code, (b = Buffer.from(`,"responseStatus":{"metadata":{},"code":${code}}`)));
+  return b ?? Buffer.from(`,"responseStatus":{"metadata":{},"code":${code}}`);
 }
 
 /** What the apiserver tells the audit log about a failed authentication (never the credential itself). */
@@ -144,11 +205,13 @@ class RequestAudit {
   readonly id: string;
   private readonly received: number;
   private readonly receivedStamp: string;
-  private fixed: { head: string; middle: string } | undefined;
+  private fixed: { head: Buffer; middle: Buffer; stamps: string } | undefined;
   private user: UserInfo | undefined;
   private attrs: RequestAttributes | undefined;
   private decision: AuditDecision | undefined;
   private annotations: Record<string, string> | undefined;
+  /** The decision annotations' JSON (without braces); see {@link decisionJson}. */
+  private decided: string | undefined;
   private status: ResponseStatus | undefined;
   private panicked = false;
   private startedWritten = false;
@@ -177,6 +240,18 @@ class RequestAudit {
 
   annotate(key: string, value: string): void {
     (this.annotations ??= {})[key] = value;
+  }
+
+  /** The authorizer's decision and reason, as annotations (their JSON is shared by the requests that repeat it). */
+  decide(allowed: boolean, reason: string): void {
+    this.decided = decisionJson(allowed, reason);
+  }
+
+  /** The annotations as JSON, masked (a reason or an upstream path may carry outside text). */
+  private annotationsJson(): string {
+    const rest = this.annotations ? JSON.stringify(this.annotations) : undefined;
+    if (this.decided === undefined) return maskSecrets(rest ?? '{}');
+    return maskSecrets(rest === undefined ? `{${this.decided}}` : `{${this.decided},${rest.slice(1)}`);
   }
 
   /** The gate resolved who asks for what: decide the level and write RequestReceived. */
@@ -344,31 +419,39 @@ class RequestAudit {
       requestObject = undefined;
       this.annotate(ANNOTATIONS.requestObject, `omitted: the request object is over ${limit} bytes`);
     }
-    // What does not change between stages is serialized once; the line is assembled in the field order of the
-    // apiserver's Event (k8s.io/apiserver/pkg/apis/audit/v1).
+    // What does not change between stages is serialized, masked and encoded once; the line is assembled in the
+    // field order of the apiserver's Event (k8s.io/apiserver/pkg/apis/audit/v1). Secrets the adapters declared
+    // never reach the log, whatever echoed them: every part that can carry outside text is masked.
     const fixed = (this.fixed ??= this.fixedFields(d));
     const status = this.responseStatus(stage, code);
     const stamp = stage === 'RequestReceived' ? this.receivedStamp : microTime(nowMs());
-    let line = `${fixed.head}"${stage}"${fixed.middle}`;
-    if (status) line += `,"responseStatus":${JSON.stringify(status)}`;
-    if (requestObject !== undefined) line += `,"requestObject":${JSON.stringify(requestObject)}`;
-    if (responseObject !== undefined) line += `,"responseObject":${JSON.stringify(responseObject)}`;
-    line += `,"requestReceivedTimestamp":"${this.receivedStamp}","stageTimestamp":"${stamp}"`;
-    if (this.annotations) line += `,"annotations":${JSON.stringify(this.annotations)}`;
-    // Secrets the adapters declared never reach the log, whatever echoed them.
-    this.o.sink.push(maskSecrets(line + '}'));
+    const parts: (string | Uint8Array)[] = [fixed.head, STAGE_BYTES[stage], fixed.middle];
+    if (status)
+      parts.push(
+        status.status === undefined && status.message === undefined && status.reason === undefined
+          ? codeStatusBytes(status.code)
+          : maskSecrets(`,"responseStatus":${JSON.stringify(status)}`),
+      );
+    if (requestObject !== undefined) parts.push(maskSecrets(`,"requestObject":${JSON.stringify(requestObject)}`));
+    if (responseObject !== undefined) parts.push(maskSecrets(`,"responseObject":${JSON.stringify(responseObject)}`));
+    parts.push(
+      this.annotations || this.decided
+        ? `${fixed.stamps}${stamp}","annotations":${this.annotationsJson()}}`
+        : `${fixed.stamps}${stamp}"}`,
+    );
+    this.o.sink.push(parts);
   }
 
-  /** The event up to `stage`, and from `requestURI` to `objectRef`, as JSON. */
-  private fixedFields(d: AuditDecision): { head: string; middle: string } {
+  /** The event up to `stage`, from `requestURI` to `objectRef`, and the timestamps' start, as JSON. */
+  private fixedFields(d: AuditDecision): { head: Buffer; middle: Buffer; stamps: string } {
     const a = this.attrs;
     const ua = this.req.headers['user-agent'];
     const str = JSON.stringify;
     const head = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"${d.level}","auditID":${str(this.id)},"stage":`;
     const uri = recordedRequestURI(this.req.url ?? '/', a?.subresource === 'proxy');
     const verb = a?.verb ?? (this.req.method ?? 'get').toLowerCase();
-    let middle = `,"requestURI":${str(uri)},"verb":${str(verb)},"user":${str(auditUser(this.user))},"sourceIPs":${str(sourceIPs(this.req))}`;
-    if (typeof ua === 'string') middle += `,"userAgent":${str(ua)}`;
+    let middle = `,"requestURI":${str(uri)},"verb":${str(verb)},"user":${auditUserJson(this.user)},"sourceIPs":${sourceIPs(this.req)}`;
+    if (typeof ua === 'string') middle += `,"userAgent":${agentJson(ua)}`;
     if (a?.resource !== undefined) {
       middle += `,"objectRef":{"resource":${str(a.resource)}`;
       if (a.namespace !== undefined) middle += `,"namespace":${str(a.namespace)}`;
@@ -378,8 +461,17 @@ class RequestAudit {
       if (a.subresource !== undefined) middle += `,"subresource":${str(a.subresource)}`;
       middle += '}';
     }
-    return { head, middle };
+    return {
+      head: Buffer.from(maskSecrets(head)),
+      middle: Buffer.from(maskSecrets(middle)),
+      stamps: `,"requestReceivedTimestamp":"${this.receivedStamp}","stageTimestamp":"`,
+    };
   }
+}
+
+/** The response closed (sent, or the client went away): one listener for all, no closure per request. */
+function finishAudit(this: RawResponse): void {
+  auditOf(this.req)?.finished();
 }
 
 /**
@@ -397,7 +489,7 @@ export function createAuditor(o: AuditorOptions): (next: RequestListener) => Req
     const a = new RequestAudit(o, req, res);
     (req as Audited)[AUDIT] = a;
     res.setHeader('Audit-ID', a.id);
-    res.once('close', () => a.finished());
+    res.on('close', finishAudit);
     const wait = o.sink.room();
     if (wait) void wait.then(() => next(req, res));
     else next(req, res);
@@ -413,8 +505,7 @@ export function auditRequest(req: AuditedRequest, user: UserInfo, attrs: Request
 export function auditDecision(raw: object, allowed: boolean, reason: string | undefined): void {
   const a = auditOf(raw);
   if (!a) return;
-  a.annotate(ANNOTATIONS.decision, allowed ? 'allow' : 'forbid');
-  a.annotate(ANNOTATIONS.reason, reason ?? '');
+  a.decide(allowed, reason ?? '');
 }
 
 /** The Status a request was answered with; `unexpected`: a handler failed (the Panic stage). */

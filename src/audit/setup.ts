@@ -14,7 +14,7 @@ import {
   type PolicyEvaluator,
 } from './policy.ts';
 import { createAuditor } from './recorder.ts';
-import { createAuditSink, DEFAULT_SINK } from './sink.ts';
+import { createAuditSink, DEFAULT_SINK, type AuditLine } from './sink.ts';
 
 export type AuditConfig = NonNullable<KubegateConfig['audit']>;
 
@@ -133,7 +133,7 @@ export function createConfiguredAudit(
       else o.logger.info({ path: c.path }, 'the audit log is written again');
     },
   });
-  const counted = { ...sink, push: (line: string) => (queued++, sink.push(line)) };
+  const counted = { ...sink, push: (line: AuditLine) => (queued++, sink.push(line)) };
   const stop =
     c.policyFile !== undefined && o.watchPolicy !== false
       ? watchPolicy(c.policyFile, (p) => (policy = p), o.logger)

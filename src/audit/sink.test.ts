@@ -28,6 +28,21 @@ describe('audit sink', () => {
     expect(lines.map((l) => (JSON.parse(l) as { i: number }).i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
+  it('a line given as parts is written whole, across chunk ends and in reused buffers, in order', async () => {
+    const sink = createAuditSink(opts({ batchMaxSize: 50, batchMaxWaitMs: 1 }));
+    const pad = 'é'.repeat(2000);
+    const head = Buffer.from('{"i":');
+    for (let i = 0; i < 1500; i++) {
+      sink.push([head, String(i), Buffer.from(`,"pad":"${pad}`), '"}']);
+      // Let batches go out between pushes, so that written buffers come back and are filled again.
+      if (i % 100 === 99) await sink.flush();
+    }
+    await sink.close();
+    const lines = readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(1500);
+    lines.forEach((l, i) => expect(JSON.parse(l)).toEqual({ i, pad }));
+  });
+
   it('rotates by size and keeps maxBackups rotated files', async () => {
     let t = Date.parse('2026-12-01T03:00:00Z');
     const sink = createAuditSink(opts({ maxSizeBytes: 100, maxBackups: 2, batchMaxSize: 1, now: () => (t += 1000) }));

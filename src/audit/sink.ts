@@ -11,7 +11,7 @@ import { basename, dirname, extname, join } from 'node:path';
  */
 export interface AuditSink {
   /** Queues one line (without its newline); false when it was dropped. */
-  push(line: string): boolean;
+  push(line: AuditLine): boolean;
   /** Resolves when the queue has room (at once in `batch` mode or when it has room). */
   room(): Promise<void> | undefined;
   /** Why the log cannot be written, while it cannot (readiness). */
@@ -20,6 +20,22 @@ export interface AuditSink {
   flush(): Promise<void>;
   /** Flushes and closes the file. */
   close(): Promise<void>;
+}
+
+/**
+ * A line, whole or as parts written one after the other (strings as UTF-8, bytes as they are): an event made of
+ * parts encoded once per request is not joined into a new string, which would then be flattened and encoded again
+ * for every stage.
+ */
+export type AuditLine = string | readonly (string | Uint8Array)[];
+
+/** The line as one string (tests, and sinks that want text). */
+export function lineText(line: AuditLine): string {
+  if (typeof line === 'string') return line;
+  let s = '';
+  for (const p of line)
+    s += typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('utf8');
+  return s;
 }
 
 export interface AuditSinkOptions {
@@ -151,9 +167,16 @@ export function createAuditSink(o: AuditSinkOptions): AuditSink {
   const out = o.path === '-' ? stdoutWriter(o.stdout ?? process.stdout) : fileWriter(o);
   // Lines are copied into buffers outside the JS heap as they come: queued events do not live on as strings
   // the garbage collector would promote and later sweep.
+  // Written chunks are used again: a new buffer per batch is memory outside the heap that V8 counts toward its
+  // next collection, and fresh pages to fault in.
   const CHUNK = 256 * 1024;
+  const spare: Buffer[] = [];
+  const chunkOf = (size: number): Buffer =>
+    (size <= CHUNK ? spare.pop() : undefined) ?? Buffer.allocUnsafe(Math.max(CHUNK, size));
+  /** The buffers the queued chunks are parts of. */
+  let owners: Buffer[] = [];
   let chunks: Buffer[] = [];
-  let current = Buffer.allocUnsafe(CHUNK);
+  let current = chunkOf(0);
   let used = 0;
   let bytes = 0;
   let count = 0;
@@ -171,30 +194,57 @@ export function createAuditSink(o: AuditSinkOptions): AuditSink {
     for (const f of w) f();
   };
 
-  const append = (line: string): void => {
-    // A UTF-16 unit is at most 3 bytes of UTF-8: the exact length is measured only near the chunk's end.
-    if (used + line.length * 3 + 1 > current.length) {
-      const need = Buffer.byteLength(line) + 1;
-      if (used + need > current.length) {
-        if (used > 0) chunks.push(current.subarray(0, used));
-        current = Buffer.allocUnsafe(Math.max(CHUNK, need));
-        used = 0;
+  /** Makes room for `need` more bytes (the newline included) in the current chunk. */
+  const reserve = (need: number): void => {
+    if (used + need <= current.length) return;
+    if (used > 0) {
+      chunks.push(current.subarray(0, used));
+      owners.push(current);
+    }
+    current = chunkOf(need);
+    used = 0;
+  };
+
+  const append = (line: AuditLine): void => {
+    if (typeof line === 'string') {
+      // A UTF-16 unit is at most 3 bytes of UTF-8: the exact length is measured only near the chunk's end.
+      if (used + line.length * 3 + 1 > current.length) reserve(Buffer.byteLength(line) + 1);
+    } else {
+      let bound = 1;
+      for (const p of line) bound += typeof p === 'string' ? p.length * 3 : p.byteLength;
+      if (used + bound > current.length) {
+        let need = 1;
+        for (const p of line) need += typeof p === 'string' ? Buffer.byteLength(p) : p.byteLength;
+        reserve(need);
       }
     }
-    const n = current.write(line, used) + 1;
-    current[used + n - 1] = 0x0a;
-    used += n;
-    bytes += n;
+    const start = used;
+    if (typeof line === 'string') used += current.write(line, used);
+    else
+      for (const p of line) {
+        if (typeof p === 'string') used += current.write(p, used);
+        else {
+          current.set(p, used);
+          used += p.byteLength;
+        }
+      }
+    current[used++] = 0x0a;
+    bytes += used - start;
     count++;
   };
 
   const writeBatch = async (): Promise<void> => {
-    if (used > 0) chunks.push(current.subarray(0, used));
+    if (used > 0) {
+      chunks.push(current.subarray(0, used));
+      owners.push(current);
+    }
     const batch = chunks;
+    const written = owners;
     const n = count;
     const size = bytes;
     chunks = [];
-    current = Buffer.allocUnsafe(CHUNK);
+    owners = [];
+    current = chunkOf(0);
     used = 0;
     bytes = 0;
     count = 0;
@@ -215,6 +265,7 @@ export function createAuditSink(o: AuditSinkOptions): AuditSink {
         o.onError?.(e);
       }
     }
+    for (const b of written) if (b.length === CHUNK && spare.length < 4) spare.push(b);
   };
 
   const kick = (): void => {

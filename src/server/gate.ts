@@ -32,6 +32,14 @@ export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:
  * 401 (the client learns nothing), and their cause goes to `failures` (rate-limited, never the credential).
  */
 export function createAuthenticate(authenticators: Authenticator[], anonymous: boolean, failures?: FailureLog) {
+  // Authenticators hand out the same UserInfo for a cached credential; so does this, with the group added, so that
+  // what is derived from a user (the audit's JSON of it) can be kept per user rather than redone per request.
+  const grouped = new WeakMap<UserInfo, UserInfo>();
+  const withGroup = (u: UserInfo): UserInfo => {
+    let g = grouped.get(u);
+    if (g === undefined) grouped.set(u, (g = withAuthenticatedGroup(u)));
+    return g;
+  };
   return async (req: AuthenticationRequest): Promise<UserInfo> => {
     for (const a of authenticators) {
       let u: UserInfo | null;
@@ -42,7 +50,7 @@ export function createAuthenticate(authenticators: Authenticator[], anonymous: b
         failures?.record('authentication failed', err instanceof Error ? err.message : 'credential rejected');
         throw unauthorized();
       }
-      if (u) return withAuthenticatedGroup(u);
+      if (u) return u.groups.includes('system:authenticated') ? u : withGroup(u);
     }
     if (anonymous) return ANONYMOUS;
     failures?.record('authentication failed', 'no credentials kubegate accepts (bearer token or client certificate)');

@@ -23,8 +23,9 @@ function peakRss(): number {
   }
   return process.resourceUsage().maxRSS * 1024;
 }
-// Exit cleanly on SIGINT so --cpu-prof can write its profile.
+// Exit cleanly on SIGINT and SIGTERM (the benches kill their servers) so --cpu-prof can write its profile.
 process.on('SIGINT', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0));
 const tls = JSON.parse(readFileSync(arg1 ?? '', 'utf8')) as { cert: string; key: string };
 
 if (mode === 'gateway') {
