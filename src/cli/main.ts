@@ -6,10 +6,6 @@ import { checkConfig, configRelative } from '../config/checks.ts';
 import { dirname, resolve } from 'node:path';
 import { DefinitionError } from '../sdk/define.ts';
 import { startGateway, type Gateway } from '../server/gateway.ts';
-import { createDevCertificates } from '../server/tls.ts';
-import { runDev } from './dev.ts';
-import { runDevProject } from './dev-project.ts';
-import { runAdapterCommand } from './scaffold/command.ts';
 import { writeServeKubeconfig } from './serve-kubeconfig.ts';
 import { closeOnSignal } from './signals.ts';
 import { watchConfigFile } from '../config/reload.ts';
@@ -38,7 +34,10 @@ function fail(msg: string): never {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  // Each command loads what only it needs (the demo's fake upstreams, the scaffolder, the certificate
+  // generator): a `serve` process keeps none of it in memory.
   if (command === 'adapter') {
+    const { runAdapterCommand } = await import('./scaffold/command.ts');
     runAdapterCommand(rest);
     return;
   }
@@ -59,8 +58,9 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   switch (command) {
-    case 'dev':
+    case 'dev': {
       if (values.config || values.adapter) {
+        const { runDevProject } = await import('./dev-project.ts');
         await runDevProject({
           ...(values.config ? { config: values.config } : {}),
           ...(values.adapter ? { adapter: values.adapter } : {}),
@@ -68,8 +68,10 @@ async function main(argv: string[]): Promise<void> {
         });
         return;
       }
+      const { runDev } = await import('./dev.ts');
       await runDev({ port: values.port ? Number(values.port) : 8443 });
       return;
+    }
     case 'validate':
     case 'serve': {
       if (!values.config) fail(`${command} needs --config FILE`);
@@ -93,6 +95,7 @@ async function main(argv: string[]): Promise<void> {
         ca = tls.cert;
       } else {
         const host = loaded.config.server?.host ?? '127.0.0.1';
+        const { createDevCertificates } = await import('../server/tls.ts');
         const dev = await createDevCertificates(['localhost'], [host === '0.0.0.0' ? '127.0.0.1' : host]);
         tls = dev.server;
         ca = dev.ca.cert;

@@ -7,7 +7,7 @@ import { parseDuration } from '../sdk/duration.ts';
 import { guardQueryCache, type GuardedQueryCache } from '../store/guarded-query-cache.ts';
 import { DEFAULT_QUERY_CACHE_LIMITS, createMemoryQueryCache, type QueryCacheLimits } from '../store/query-cache.ts';
 import { createRedisQueryCache } from '../store/redis-query-cache.ts';
-import { redisConnection, type RedisClient, type RedisConnection } from '../store/redis-connection.ts';
+import type { RedisClient, RedisConnection } from '../store/redis-connection.ts';
 import { DEFAULT_UPSTREAM_BUDGET, createUpstreamBudget } from './upstream-budget.ts';
 
 /** How long the query cache may be unreachable before readiness reports it (as for the shared store). */
@@ -29,7 +29,8 @@ export interface PassThroughServing {
  * Everything pass-through serving needs from the config (`passThrough`, `store`): the bounded query cache
  * (in Redis when replicas share one, so they coalesce across processes), guarded so a cache outage is logged
  * and shown in readiness rather than failing requests; how long misses are cached; and the per-user limit on
- * upstream calls. Registers the cache metrics.
+ * upstream calls. Registers the cache metrics. `redis` is the config's Redis connection, which a Redis store
+ * needs (`startGateway` makes it; this module does not load ioredis itself, see src/server/parts.ts).
  */
 export function createPassThroughServing(
   config: KubegateConfig,
@@ -51,15 +52,15 @@ export function createPassThroughServing(
   if ((config.store?.type ?? 'memory') === 'memory') {
     cache = guardQueryCache(createMemoryQueryCache(limits), log);
   } else {
-    const conn = redis ?? redisConnection(config);
+    if (!redis) throw new Error('store.type is redis: the pass-through query cache needs the Redis connection');
     // A cache call waits at most a second (then the request goes on uncached); the guard skips the cache
     // while it is down, so only its probes wait.
-    client = conn.connect({
+    client = redis.connect({
       maxRetriesPerRequest: 2,
       commandTimeout: 1000,
       retryStrategy: (times: number) => Math.min(100 * times, 2000),
     });
-    cache = guardQueryCache(createRedisQueryCache(client, conn.keyPrefix, limits), log);
+    cache = guardQueryCache(createRedisQueryCache(client, redis.keyPrefix, limits), log);
     const guarded = cache;
     // Connection errors repeat on every reconnect attempt: the guard logs the outage once, and its end.
     client.on('error', (err: Error) => guarded.noteError(err));

@@ -8,7 +8,6 @@ import { createRuntime, type Runtime } from '../resources/runtime.ts';
 import { createPassThroughServing, type PassThroughServing } from '../resources/passthrough-setup.ts';
 import { createSelfAdapter } from '../resources/self-adapter.ts';
 import { parseDuration } from '../sdk/duration.ts';
-import { redisConnection } from '../store/redis-connection.ts';
 import type { Store } from '../store/types.ts';
 import { buildApp, type KubegateApp } from './app.ts';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.ts';
@@ -144,8 +143,10 @@ function watchLimitsOf(config: KubegateConfig): WatchLimits {
 export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const { config } = o;
   const logger = o.logger ?? createLogger();
-  const redis = config.store?.type === 'redis' ? redisConnection(config) : undefined;
-  const store = o.store ?? createConfiguredStore(config, logger, redis);
+  // ioredis is loaded only for a Redis store (src/server/parts.ts).
+  const redis =
+    config.store?.type === 'redis' ? (await import('../store/redis-connection.ts')).redisConnection(config) : undefined;
+  const store = o.store ?? (await createConfiguredStore(config, logger, redis));
   const { runtime, metrics, passThrough, closeEvents } = configuredRuntime(o, {
     store,
     logger,

@@ -1,8 +1,10 @@
 import type { Http2SecureServer, Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { createRequire } from 'node:module';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyServerOptions,
   type FastifyPluginAsync,
   type FastifyReply,
   type FastifyRequest,
@@ -40,6 +42,27 @@ export interface HttpOptions {
   edge?: (next: RequestListener) => RequestListener;
 }
 
+type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
+
+/**
+ * fastify's own schema compilers (ajv, fast-json-stringify), loaded from fastify's dependencies the first time a
+ * route with a schema needs one. kubegate's routes declare no schemas, and fastify would otherwise load both
+ * whenever an instance is made: about 6 MiB of the process's memory for nothing (BENCHMARKS.md, "Memory of the
+ * built image").
+ */
+function lazyCompilers(): CompilersFactory {
+  const fromFastify = createRequire(import.meta.resolve('fastify'));
+  type Factory = (...args: unknown[]) => unknown;
+  const lazy = (module: string): Factory => {
+    let factory: Factory | undefined;
+    return (...args) => (factory ??= (fromFastify(module) as () => Factory)())(...args);
+  };
+  return {
+    buildValidator: lazy('@fastify/ajv-compiler'),
+    buildSerializer: lazy('@fastify/fast-json-stringify-compiler'),
+  } as CompilersFactory;
+}
+
 /** Creates the fastify instance: HTTP/2 and HTTP/1.1 on one TLS port, kubegate's logging and router options. */
 export function createHttpServer(o: HttpOptions): KubegateApp {
   const logging: { loggerInstance: FastifyBaseLogger } | { logger: boolean } =
@@ -70,6 +93,7 @@ export function createHttpServer(o: HttpOptions): KubegateApp {
     // Kubernetes names may be up to 253 characters and proxied paths are long.
     routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: true },
     return503OnClosing: true,
+    schemaController: { compilersFactory: lazyCompilers() },
     // A path the router cannot decode (`%zz`, a lone `%`) is a 400 Status like any other malformed request.
     frameworkErrors: (err, _req, reply) => {
       const why = err.code === 'FST_ERR_BAD_URL' ? 'the request path is not valid percent-encoding' : 'bad request';

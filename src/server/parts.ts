@@ -5,8 +5,7 @@ import { createStaticPolicyAuthorizer, createStaticTokenAuthenticator } from '..
 import type { Authenticator, Authorizer } from '../auth/types.ts';
 import type { KubegateConfig } from '../config/schema.ts';
 import { createMemoryStore } from '../store/memory.ts';
-import { redisConnection, type RedisConnection } from '../store/redis-connection.ts';
-import { createRedisStore } from '../store/redis.ts';
+import type { RedisConnection } from '../store/redis-connection.ts';
 import type { Store } from '../store/types.ts';
 
 /** Who may do what: the authenticators in order, the authorizer, and how TLS asks for client certificates. */
@@ -27,10 +26,18 @@ const warnTo = (log: Logger) => ({
   warn: (msg: string, extra?: Record<string, unknown>) => log.warn(extra ?? {}, msg),
 });
 
-/** The store named by the config: memory (one replica) or Redis (replicas share polls and events). */
-export function createConfiguredStore(config: KubegateConfig, log?: Logger, redis?: RedisConnection): Store {
+/**
+ * The store named by the config: memory (one replica) or Redis (replicas share polls and events). The Redis
+ * modules (ioredis: about 12 MiB of a process's memory) are loaded only when the config names Redis.
+ */
+export async function createConfiguredStore(
+  config: KubegateConfig,
+  log?: Logger,
+  redis?: RedisConnection,
+): Promise<Store> {
   if ((config.store?.type ?? 'memory') === 'memory') return createMemoryStore();
-  const conn = redis ?? redisConnection(config);
+  const conn = redis ?? (await import('../store/redis-connection.ts')).redisConnection(config);
+  const { createRedisStore } = await import('../store/redis.ts');
   return createRedisStore({
     connect: (options) => conn.connect(options),
     keyPrefix: conn.keyPrefix,
