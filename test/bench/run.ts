@@ -1,6 +1,6 @@
 // `npm run bench`: kubegate against a baseline fastify server serving the same pre-built bytes (same TLS,
 // HTTP/2), measured in one run on this machine; prints ratios. No absolute thresholds: machines are noisy.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,14 @@ if (process.argv.includes('--only-aws')) {
   process.exit(await new Promise<number>((done) => aws.once('exit', (code) => done(code ?? 1))));
 }
 const quick = process.argv.includes('--quick');
+// `--built`: the servers run what `npm run build` makes (dist/, plain JavaScript, as in the container image)
+// instead of the TypeScript sources under Node's type stripping, which holds about 28 MiB of its own.
+const built = process.argv.includes('--built');
+if (built) {
+  const build = spawnSync('npm', ['run', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (build.status !== 0) throw new Error(`npm run build failed (exit ${build.status})`);
+}
+const serverScript = built ? 'dist/test/bench/server.js' : 'test/bench/server.ts';
 const dir = mkdtempSync(join(tmpdir(), 'kubegate-bench-'));
 const certs = await createDevCertificates(['localhost'], ['127.0.0.1']);
 const tlsFile = join(dir, 'tls.json');
@@ -27,7 +35,7 @@ async function startServer(
   flags: string[] = [],
   env: Record<string, string> = {},
 ): Promise<{ info: Record<string, unknown>; child: ChildProcess }> {
-  const child = spawn(process.execPath, [...flags, 'test/bench/server.ts', ...args], {
+  const child = spawn(process.execPath, [...flags, serverScript, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
@@ -217,8 +225,11 @@ if ((!quick && !only && !onlyLists) || onlyMemory) {
   // Memory after the first poll (and the release that follows it), in a fresh process per size, against the
   // objects' JSON bytes. The cost of objects is the growth from 10,000 to 100,000 objects (below a few
   // thousand objects the process's own start-up memory dominates). Peak is the process's maximum RSS so far:
-  // the first poll's transient, which a memory limit must allow for.
+  // the first poll's transient, which a memory limit must allow for. The whole process against the JSON at
+  // 100,000 objects is the figure of the target (issue 11: at most 2.5x); it depends on what the process
+  // runs, so `--built` measures what the image ships.
   const mb = (x: number) => `${(x / 1048576).toFixed(0)} MiB`;
+  console.log(`MEMORY of ${serverScript} (${built ? 'built JavaScript' : 'TypeScript sources, type stripping'})`);
   const sizes: { rss: number; heapUsed: number; maxRss: number; jsonBytes: number; objects: number }[] = [];
   for (const count of [0, 10_000, 50_000, 100_000]) {
     const s = await startServer(['gateway', tlsFile, String(count)], ['--expose-gc']);
@@ -236,6 +247,11 @@ if ((!quick && !only && !onlyLists) || onlyMemory) {
     `MEMORY per object (10,000 → 100,000): rss ${rss.toFixed(2)}× JSON (target <= 2.5: ${rss <= 2.5 ? 'met' : 'missed'}), ` +
       `heap ${((big.heapUsed - small.heapUsed) / json).toFixed(2)}× JSON, ` +
       `${((big.rss - small.rss) / (big.objects - small.objects) / 1024).toFixed(2)} KiB rss per object of ${(json / (big.objects - small.objects)).toFixed(0)} bytes`,
+  );
+  const whole = big.rss / big.jsonBytes;
+  console.log(
+    `MEMORY whole process at ${big.objects} objects: rss ${whole.toFixed(2)}× JSON (target <= 2.5: ${whole <= 2.5 ? 'met' : 'missed'}; ` +
+      `2.5× is ${mb(2.5 * big.jsonBytes)})`,
   );
 }
 process.exit(0);

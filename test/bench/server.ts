@@ -1,6 +1,7 @@
 // One benchmark server process: `gateway` (kubegate with the synthetic adapter) or `baseline` (fastify
 // returning pre-built bytes from memory, same TLS and protocol). Prints one JSON line when ready.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { createInterface } from 'node:readline';
 import { parseConfig } from '../../src/config/load.ts';
@@ -58,7 +59,8 @@ if (mode === 'gateway') {
       adapters: [
         {
           name: 'synthetic',
-          module: './test/bench/synthetic-adapter.ts',
+          // Beside this file: the TypeScript source, or what `npm run build` made of it (`--built`).
+          module: fileURLToPath(new URL(`./synthetic-adapter.${import.meta.url.slice(-2)}`, import.meta.url)),
           config: { count },
           ...(process.env.BENCH_POLL ? { pollInterval: process.env.BENCH_POLL } : {}),
         },
