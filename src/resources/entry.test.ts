@@ -42,7 +42,17 @@ const input = fc.record({
   annotations: fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), text, { maxKeys: 2 }),
   creationTimestamp: fc.date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }),
   spec: fc.record({ customer: text, note: text }),
-  status: fc.record({ state: text, total: fc.double({ noNaN: true, noDefaultInfinity: true }), paidAt: text }),
+  status: fc.record({
+    state: text,
+    total: fc.double({ noNaN: true, noDefaultInfinity: true }),
+    // A date column: text, or a time with milliseconds (entries keep times in seconds).
+    paidAt: fc.oneof(
+      text,
+      fc
+        .date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true })
+        .map((d) => d.toISOString()),
+    ),
+  }),
 });
 
 describe('ObjectEntry', () => {

@@ -10,10 +10,29 @@ import type {
 } from './types.ts';
 import { FencedError } from './types.ts';
 
+/**
+ * What the store keeps of an object: its resourceVersion as an offset from the collection's first one (a small
+ * integer, where the version itself would be a boxed number of 16 bytes), the hash and the body. The key is
+ * the map's. With 100,000 objects this is 2.3 MiB less than whole StoredObjects; `load` rebuilds those.
+ */
+interface Kept {
+  rvOffset: number;
+  hash: string;
+  body: string;
+}
+
+/**
+ * `n` as V8 keeps a small integer unboxed. The difference of two large numbers is a heap number even when
+ * small, and one such value stored first makes the field boxed in every record.
+ */
+const smallInteger = (n: number): number => (n >= 0 && n < 2 ** 30 ? n | 0 : n);
+
 interface MemoryCollection {
   rv: number;
+  /** The collection's first resourceVersion: kept objects' versions are offsets from it. */
+  base: number;
   synced: boolean;
-  objects: Map<string, StoredObject>;
+  objects: Map<string, Kept>;
   lease: Lease | undefined;
   leaseUntil: number;
   fence: number;
@@ -42,8 +61,10 @@ export function createMemoryStore(): Store {
   const get = (name: string): MemoryCollection => {
     let c = collections.get(name);
     if (!c) {
+      const rv = rvBase();
       c = {
-        rv: rvBase(),
+        rv,
+        base: rv,
         synced: false,
         objects: new Map(),
         lease: undefined,
@@ -56,11 +77,16 @@ export function createMemoryStore(): Store {
     return c;
   };
 
+  const snapshot = (c: MemoryCollection): CollectionSnapshot => {
+    const objects: StoredObject[] = [];
+    for (const [key, o] of c.objects) objects.push({ key, rv: c.base + o.rvOffset, hash: o.hash, body: o.body });
+    return { rv: c.rv, objects, synced: c.synced };
+  };
+
   return {
     type: 'memory',
     load(collection) {
-      const c = get(collection);
-      return Promise.resolve<CollectionSnapshot>({ rv: c.rv, objects: [...c.objects.values()], synced: c.synced });
+      return Promise.resolve(snapshot(get(collection)));
     },
     acquireLease(collection, holder, ttlMs) {
       // Same semantics as Redis (one holder until it releases or its lease expires), so that two gateways
@@ -85,7 +111,7 @@ export function createMemoryStore(): Store {
       for (const ch of changes) {
         const rv = ++c.rv;
         if (ch.type === 'DELETED') c.objects.delete(ch.key);
-        else c.objects.set(ch.key, { key: ch.key, rv, hash: ch.hash, body: ch.body });
+        else c.objects.set(ch.key, { rvOffset: smallInteger(rv - c.base), hash: ch.hash, body: ch.body });
         events.push({ ...ch, rv });
       }
       if (events.length > 0) for (const s of c.subscribers) s.onEvents(events);
@@ -94,7 +120,7 @@ export function createMemoryStore(): Store {
     subscribe(collection, afterRv, handlers): Subscription {
       const c = get(collection);
       // Memory keeps no stream: a subscriber behind the counter can only be brought up to date by a reset.
-      if (afterRv !== c.rv) handlers.onReset({ rv: c.rv, objects: [...c.objects.values()], synced: c.synced });
+      if (afterRv !== c.rv) handlers.onReset(snapshot(c));
       c.subscribers.add(handlers);
       return { close: () => c.subscribers.delete(handlers) };
     },
