@@ -146,29 +146,37 @@ function agentJson(ua: string): string {
   return lastAgentJson;
 }
 
-/** The last decisions' annotation JSON by reason: most requests repeat an RBAC reason seen before. */
-const decisions = new Map<string, string>();
+/** The last decision's annotation JSON, per outcome: most requests repeat the RBAC reason of the one before. */
+const lastDecision = { allow: ['', ''], forbid: ['', ''] };
 function decisionJson(allowed: boolean, reason: string): string {
-  const key = (allowed ? 'a' : 'f') + reason;
-  let json = decisions.get(key);
-  if (json === undefined) {
-    json = `${JSON.stringify(ANNOTATIONS.decision)}:"${allowed ? 'allow' : 'forbid'}",${JSON.stringify(ANNOTATIONS.reason)}:${JSON.stringify(reason)}`;
-    if (decisions.size >= 256) decisions.clear();
-    decisions.set(key, json);
-  }
-  return json;
+  const outcome = allowed ? 'allow' : 'forbid';
+  const last = lastDecision[outcome];
+  if (last[0] !== reason || last[1] === '')
+    lastDecision[outcome] = [
+      reason,
+      `${JSON.stringify(ANNOTATIONS.decision)}:"${outcome}",${JSON.stringify(ANNOTATIONS.reason)}:${JSON.stringify(reason)}`,
+    ];
+  return lastDecision[outcome][1] ?? '';
 }
 
 /** Each stage's name as it is written, encoded once. */
 const STAGE_BYTES = Object.fromEntries(STAGES.map((s) => [s, Buffer.from(`"${s}"`)])) as Record<Stage, Buffer>;
 
-/** `,"responseStatus":...` of statuses that are only a code (most successes), encoded once per code. */
+/**
+ * `,"responseStatus":...` of a status that is only its code (most answers: a success, or a failure the handler
+ * gave no Status for), encoded once per code.
+ */
 const codeStatus = new Map<number, Buffer>();
 function codeStatusBytes(code: number): Buffer {
   let b = codeStatus.get(code);
-  if (b === undefined && codeStatus.size < 64)
-    codeStatus.set(code, (b = Buffer.from(`,"responseStatus":{"metadata":{},"code":${code}}`)));
-  return b ?? Buffer.from(`,"responseStatus":{"metadata":{},"code":${code}}`);
+  if (b === undefined) {
+    const status: ResponseStatus =
+      code >= 400 ? { metadata: {}, status: 'Failure', reason: reasonForCode(code), code } : { metadata: {}, code };
+    b = Buffer.from(`,"responseStatus":${JSON.stringify(status)}`);
+    // HTTP codes are few; an odd one past the bound is encoded each time.
+    if (codeStatus.size < 64) codeStatus.set(code, b);
+  }
+  return b;
 }
 
 /** What the apiserver tells the audit log about a failed authentication (never the credential itself). */
@@ -383,20 +391,24 @@ class RequestAudit {
     return b;
   }
 
-  private responseStatus(stage: Stage, code: number | undefined): ResponseStatus | undefined {
+  /** The `responseStatus` of a stage's event, as JSON with its leading comma (none for RequestReceived). */
+  private statusPart(stage: Stage, code: number | undefined): string | Buffer | undefined {
     if (stage === 'RequestReceived') return undefined;
+    let status: ResponseStatus | undefined;
     if (stage === 'Panic')
-      return {
+      status = {
         metadata: {},
         status: 'Failure',
         message: this.status?.message ?? 'internal error',
         reason: 'InternalError',
         code: 500,
       };
-    const c = code ?? this.res.statusCode;
-    if (this.status && this.status.code === c) return this.status;
-    if (c >= 400) return { metadata: {}, status: 'Failure', reason: reasonForCode(c), code: c };
-    return { metadata: {}, code: c };
+    else {
+      const c = code ?? this.res.statusCode;
+      if (this.status?.code !== c) return codeStatusBytes(c);
+      status = this.status;
+    }
+    return maskSecrets(`,"responseStatus":${JSON.stringify(status)}`);
   }
 
   private write(stage: Stage, code?: number): void {
@@ -423,15 +435,10 @@ class RequestAudit {
     // field order of the apiserver's Event (k8s.io/apiserver/pkg/apis/audit/v1). Secrets the adapters declared
     // never reach the log, whatever echoed them: every part that can carry outside text is masked.
     const fixed = (this.fixed ??= this.fixedFields(d));
-    const status = this.responseStatus(stage, code);
+    const status = this.statusPart(stage, code);
     const stamp = stage === 'RequestReceived' ? this.receivedStamp : microTime(nowMs());
     const parts: (string | Uint8Array)[] = [fixed.head, STAGE_BYTES[stage], fixed.middle];
-    if (status)
-      parts.push(
-        status.status === undefined && status.message === undefined && status.reason === undefined
-          ? codeStatusBytes(status.code)
-          : maskSecrets(`,"responseStatus":${JSON.stringify(status)}`),
-      );
+    if (status !== undefined) parts.push(status);
     if (requestObject !== undefined) parts.push(maskSecrets(`,"requestObject":${JSON.stringify(requestObject)}`));
     if (responseObject !== undefined) parts.push(maskSecrets(`,"responseObject":${JSON.stringify(responseObject)}`));
     parts.push(
@@ -461,9 +468,12 @@ class RequestAudit {
       if (a.subresource !== undefined) middle += `,"subresource":${str(a.subresource)}`;
       middle += '}';
     }
+    // One encoding for both: the head is ASCII (the level, and an audit ID of word characters).
+    const h = maskSecrets(head);
+    const both = Buffer.from(h + maskSecrets(middle));
     return {
-      head: Buffer.from(maskSecrets(head)),
-      middle: Buffer.from(maskSecrets(middle)),
+      head: both.subarray(0, h.length),
+      middle: both.subarray(h.length),
       stamps: `,"requestReceivedTimestamp":"${this.receivedStamp}","stageTimestamp":"`,
     };
   }
