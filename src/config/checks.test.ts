@@ -129,6 +129,30 @@ describe('checkConfig', () => {
     expect(check([...half, ...base].join('\n'), [])).toEqual([]);
   });
 
+  it('checks the audit policy as serve would read it: a missing file, a bad file, a bad inline policy', () => {
+    const audit = (lines: string[]) => check([...base, 'audit:', '  path: audit.log', ...lines].join('\n'), []);
+    writeFileSync(
+      join(dir, 'good-policy.yaml'),
+      'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Metadata\n',
+    );
+    writeFileSync(join(dir, 'bad-policy.yaml'), 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Loud\n');
+    expect(audit(['  policyFile: good-policy.yaml'])).toEqual([]);
+    const [missing] = audit(['  policyFile: nowhere.yaml']);
+    expect(missing).toMatch(
+      /^audit\.policyFile: "nowhere\.yaml" does not exist \(relative to the config file's folder\) \(.*kubegate\.yaml line \d+\)$/,
+    );
+    const [bad] = audit(['  policyFile: bad-policy.yaml']);
+    expect(bad).toMatch(/^audit\.policyFile bad-policy\.yaml: rules\[0\]\.level: .*\(.*kubegate\.yaml line \d+\)$/);
+    const [inline] = audit([
+      '  policy:',
+      '    apiVersion: audit.k8s.io/v1',
+      '    kind: Policy',
+      '    rules:',
+      '      - level: Loud',
+    ]);
+    expect(inline).toMatch(/^audit\.policy: rules\[0\]\.level: .*\(.*kubegate\.yaml line \d+\)$/);
+  });
+
   it('a short inline token is reported by its length, never printed', () => {
     expect(() =>
       parseConfig(['auth:', '  tokens:', '    - token: tiny-secret', '      user: a', ...base].join('\n'), file),

@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ResourceDefinition } from '../sdk/types.ts';
 import type { LoadedAdapter } from './adapters.ts';
 import type { LoadedConfig } from './load.ts';
 import { sessionMemoryProblem } from '../server/watch-limits.ts';
+import { AuditPolicyError, parsePolicy, validatePolicy } from '../audit/policy.ts';
 
 /** Shortest bearer token accepted: 16 characters (96 bits when random base64). */
 export const MIN_TOKEN_LENGTH = 16;
@@ -108,6 +109,28 @@ function unknownKeys(schema: Json, value: unknown, at: string): string[] {
  * leaves out what depends on the machine running the check (files, environment variables): for a config that
  * runs elsewhere, such as one rendered by the Helm chart.
  */
+/** The audit policy, inline or in its file, as `serve` would read it (the file only when not offline). */
+function auditPolicyProblems(loaded: LoadedConfig, dir: string, offline: boolean): string[] {
+  const audit = loaded.config.audit;
+  const check = (read: () => unknown, field: string): string[] => {
+    try {
+      read();
+      return [];
+    } catch (err) {
+      if (err instanceof AuditPolicyError) return [`${err.message}${loaded.where(`/audit/${field}`)}`];
+      throw err;
+    }
+  };
+  if (audit?.policy !== undefined) return check(() => validatePolicy(audit.policy, 'audit.policy'), 'policy');
+  if (audit?.policyFile === undefined || offline) return [];
+  const f = configRelative(dir, audit.policyFile);
+  if (!existsSync(f))
+    return [
+      `audit.policyFile: "${audit.policyFile}" does not exist${isAbsolute(audit.policyFile) ? '' : " (relative to the config file's folder)"}${loaded.where('/audit/policyFile')}`,
+    ];
+  return check(() => parsePolicy(readFileSync(f, 'utf8'), `audit.policyFile ${audit.policyFile}`), 'policyFile');
+}
+
 export function checkConfig(
   loaded: LoadedConfig,
   adapters: LoadedAdapter[],
@@ -140,6 +163,7 @@ export function checkConfig(
       problems.push(`auth.tokens[${i}]: give token or tokenEnv${where(`/auth/tokens/${i}`)}`);
     }
   }
+  problems.push(...auditPolicyProblems(loaded, dir, o.offline ?? false));
   const memory = sessionMemoryProblem(config);
   if (memory)
     problems.push(
