@@ -87,7 +87,7 @@ describe('audit events of a request', () => {
     res.writeHead(200);
     res.emit('close');
     const [received, complete] = h.events();
-    expect(sent['Audit-ID']).toBe('from-the-aggregator-1');
+    expect(sent['audit-id']).toBe('from-the-aggregator-1');
     expect(received).toMatchObject({ stage: 'RequestReceived', auditID: 'from-the-aggregator-1' });
     expect(received?.annotations).toBeUndefined();
     expect(received?.stageTimestamp).toBe(received?.requestReceivedTimestamp);

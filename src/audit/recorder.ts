@@ -10,7 +10,7 @@ import { edgeUser } from '../server/edge.ts';
 import type { AuditDecision, PolicyEvaluator } from './policy.ts';
 import { attributesFromPath, recordedRequestURI } from './request-info.ts';
 import type { AuditSink } from './sink.ts';
-import { LEVEL_RANK, STAGES, type AuditUser, type ResponseStatus, type Stage } from './types.ts';
+import { AUDIT_ID_HEADER, LEVEL_RANK, STAGES, type AuditUser, type ResponseStatus, type Stage } from './types.ts';
 
 type RawRequest = IncomingMessage | Http2ServerRequest;
 type RawResponse = ServerResponse | Http2ServerResponse;
@@ -77,7 +77,7 @@ let idCounter = 0;
 
 /** An incoming Audit-ID (set by the aggregator) is kept when it looks like one; otherwise a new one is made. */
 function auditIdOf(req: RawRequest): string {
-  const v = req.headers['audit-id'];
+  const v = req.headers[AUDIT_ID_HEADER];
   if (typeof v === 'string' && v.length > 0 && v.length <= 128 && /^[\w.:-]+$/.test(v)) return v;
   idCounter = (idCounter + 1) % 0x1000000000000;
   return idBase + idCounter.toString(16).padStart(12, '0');
@@ -498,7 +498,8 @@ export function createAuditor(o: AuditorOptions): (next: RequestListener) => Req
   return (next) => (req, res) => {
     const a = new RequestAudit(o, req, res);
     (req as Audited)[AUDIT] = a;
-    res.setHeader('Audit-ID', a.id);
+    // Lower case, as HTTP/2 sends it: a name to lower-case would be a new string, looked up on every response.
+    res.setHeader(AUDIT_ID_HEADER, a.id);
     res.on('close', finishAudit);
     const wait = o.sink.room();
     if (wait) void wait.then(() => next(req, res));
