@@ -98,6 +98,26 @@ describe('ObjectEntry', () => {
     expect(e.obj.metadata.resourceVersion).toBe('5');
   });
 
+  it('renders the name cell of rows that share their other cells, namespaced or cluster-scoped', () => {
+    const compiled = info.columns.map((c) => compileJsonPath(c.jsonPath));
+    const now = Date.now();
+    const status = { state: 'paid', total: 3, paidAt: '2025-06-01T10:00:00.250Z' };
+    for (const [input, scope] of [
+      [{ name: 'a', namespace: 'n', status }, t],
+      [{ name: 'b', namespace: 'n', status }, t],
+      [
+        { name: 'c', status },
+        { ...t, namespaced: false },
+      ],
+    ] as const) {
+      const built = buildObject(input, scope, () => '2024-01-01T00:00:00Z');
+      const obj = JSON.parse(built.body) as KubeObject;
+      const row = makeEntry(built.key, 1, built.hash, built.body, proj).cellsJson(now, humanDuration);
+      expect(row).toBe(renderRow(tableRowTemplate(info, compiled, obj), now));
+      expect(row).toContain(`["${input.name}",`);
+    }
+  });
+
   it('entries of one resource share equal label sets', () => {
     const a = buildObject({ name: 'a', namespace: 'n', labels: { app: 'shop' } }, t, () => '2024-01-01T00:00:00Z');
     const b = buildObject({ name: 'b', namespace: 'n', labels: { app: 'shop' } }, t, () => '2024-01-01T00:00:00Z');

@@ -76,7 +76,8 @@ export class ObjectEntry {
   /**
    * Table cells as JSON with date cells cut out (joined by CELL_BREAK) and their times (one: a number) in
    * seconds since the epoch: whole seconds, as Kubernetes timestamps are, fit V8's small integers (until 2038)
-   * where milliseconds would each be a boxed number of 16 bytes.
+   * where milliseconds would each be a boxed number of 16 bytes. The text leaves out the first cell when it
+   * is the name in the key (see {@link rowAfterName}); it starts with `[` only when it does not.
    */
   private readonly cellText: string | undefined;
   private readonly cellTimes: number | readonly number[] | undefined;
@@ -121,7 +122,7 @@ export class ObjectEntry {
       fields.length === 1 ? value(fields[0] as string) : fields.length > 1 ? fields.map(value) : undefined;
     if (proj.cells) {
       const t = proj.cells(obj);
-      this.cellText = t.parts.join(CELL_BREAK);
+      this.cellText = rowAfterName(t.parts, key, proj.intern);
       this.cellTimes = t.times.length === 1 ? (t.times[0] as number) / 1000 : t.times.map((ms) => ms / 1000);
     }
   }
@@ -235,13 +236,14 @@ export class ObjectEntry {
     const text = this.cellText;
     const times = this.cellTimes;
     if (text === undefined || times === undefined) return undefined;
+    const name = text.charCodeAt(0) === 91 ? '' : `["${this.key.slice(this.key.indexOf('/') + 1)}"`;
     // Rounding gives back the exact milliseconds of a time that was not whole seconds.
     const render = (t: number) => (Number.isNaN(t) ? 'null' : `"${age(now - Math.round(t * 1000))}"`);
     if (typeof times === 'number') {
       const at = text.indexOf(CELL_BREAK);
-      return text.slice(0, at) + render(times) + text.slice(at + 1);
+      return name + text.slice(0, at) + render(times) + text.slice(at + 1);
     }
-    let s = '';
+    let s = name;
     let from = 0;
     for (const t of times) {
       const at = text.indexOf(CELL_BREAK, from);
@@ -250,6 +252,23 @@ export class ObjectEntry {
     }
     return s + text.slice(from);
   }
+}
+
+/**
+ * A row's cells (the template's parts joined by CELL_BREAK) without the leading `["name"` when the name is the
+ * key's, as tableCells puts it first, and needs no escaping: the rest of a row often repeats from object to
+ * object (state, type, zone: the synthetic adapter's 100,000 rows have 48 distinct ones), so it is shared
+ * through the projection's interner, and the name is written back from the key when the row is rendered.
+ * Otherwise the whole row. `join` makes a new flat string: a slice of the row would keep the whole row alive.
+ */
+function rowAfterName(parts: readonly string[], key: string, intern: Interner): string {
+  const name = key.slice(key.indexOf('/') + 1);
+  const head = `["${name}"`;
+  const first = parts[0] ?? '';
+  if (parts.length < 2 || !first.startsWith(head) || JSON.stringify(name).length !== name.length + 2)
+    return parts.join(CELL_BREAK);
+  const rest = [first.slice(head.length), ...parts.slice(1)].join(CELL_BREAK);
+  return intern.get(`c${rest}`, () => rest);
 }
 
 /** Builds the served entry from a stored body (object JSON with an empty resourceVersion). */
