@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdapterContext, ObjectInput, PageRequest, PassThroughResource } from 'kubegate/sdk';
+import type { AdapterContext, ObjectInput, PageRequest, PassThroughResource, WriteContext } from 'kubegate/sdk';
 import { startFakeAccounts, type FakeAccounts } from '../../examples/fake-payments/accounts.ts';
 import adapter from './index.ts';
 import { listCustomers } from './customers.ts';
+import { refunds } from './refunds.ts';
 import { readChargeChanges } from './events.ts';
 import { idToName } from './names.ts';
 import type { PaymentsConfig } from './schema.ts';
@@ -97,5 +98,55 @@ describe('payments accounts bound to namespaces', () => {
     for await (const p of listCustomers(ctx())) out.push(...p);
     expect(out).toHaveLength(60);
     expect(out.filter((c) => c.namespace === 'billing')).toHaveLength(20);
+  });
+
+  it("creates, lists, updates and cancels refunds with the account of the refund's namespace", async () => {
+    const refundsOf = refunds;
+    const write = (op: string): WriteContext<PaymentsConfig> => ({
+      ...ctx(),
+      idempotencyKey: `kubegate-test-${op}`,
+      user: { name: 'alice', groups: [] },
+    });
+    const charge = f.accounts[2]!.add({ metadata: {} });
+    const obj = {
+      name: 'r1',
+      namespace: 'growth',
+      labels: {},
+      annotations: {},
+      spec: { charge: charge.id, amount: 100 },
+    };
+    // Admission refuses a namespace bound to no account (dry runs too); the growth account is a connected one.
+    const admit = (namespace: string) =>
+      refundsOf.admission?.validate?.(ctx(), {
+        operation: 'CREATE',
+        object: { ...obj, namespace },
+        dryRun: true,
+        user: { name: 'alice', groups: [] },
+      });
+    expect(await admit('platform')).toEqual([expect.objectContaining({ field: 'metadata.namespace' })]);
+    expect(await admit('growth')).toEqual([]);
+    const created = await refundsOf.create!(write('create'), obj);
+    expect(created).toMatchObject({ name: 'r1', namespace: 'growth' });
+    expect(f.accounts[2]!.refunds.refunds).toHaveLength(1);
+    expect(f.accounts[0]!.refunds.refunds).toHaveLength(0);
+    const listed: ObjectInput[] = [];
+    for await (const p of refundsOf.list(ctx()) as AsyncIterable<ObjectInput[]>) listed.push(...p);
+    expect(listed.map((r) => [r.name, r.namespace])).toEqual([['r1', 'growth']]);
+    const served = {
+      metadata: {
+        name: 'r1',
+        namespace: 'growth',
+        uid: 'u1',
+        resourceVersion: '1',
+        annotations: created.annotations ?? {},
+      },
+      spec: created.spec,
+      status: created.status,
+    };
+    await refundsOf.update!(write('update'), { ...obj, labels: { ticket: 't-1' } }, served);
+    expect(f.accounts[2]!.refunds.refunds[0]?.metadata).toMatchObject({ ticket: 't-1' });
+    await refundsOf.delete!(write('delete'), served);
+    expect(f.accounts[2]!.refunds.counters.cancels).toBe(1);
+    expect(f.accounts[0]!.refunds.counters.cancels).toBe(0);
   });
 });

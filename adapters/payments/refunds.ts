@@ -10,6 +10,7 @@ import {
   type WriteContext,
   type WriteObject,
 } from 'kubegate/sdk';
+import { accountFor, accountHeaders, accountsOf, type Account } from './accounts.ts';
 import { ID_ANNOTATION, formatAmount } from './map.ts';
 import { idToName, teamNamespace } from './names.ts';
 import type { PaymentsConfig } from './schema.ts';
@@ -79,8 +80,11 @@ const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-
 const METADATA_KEY = /^[^[\]]{1,40}$/;
 const OWN_KEYS = new Set([NAME_KEY, NAMESPACE_KEY, 'team']);
 
-/** The object of an upstream refund; canceled refunds are deleted objects and are not listed. */
-export function refundToObject(r: UpstreamRefund, config: PaymentsConfig): ObjectInput | undefined {
+/**
+ * The object of an upstream refund; canceled refunds are deleted objects and are not listed. With `accounts`, a
+ * refund is in its account's namespace (`namespace`); without, in the namespace it was created in.
+ */
+export function refundToObject(r: UpstreamRefund, config: PaymentsConfig, namespace?: string): ObjectInput | undefined {
   const meta = r.metadata ?? {};
   const own = meta[NAME_KEY];
   const name = own && DNS_SUBDOMAIN.test(own) ? own : idToName(r.id);
@@ -89,7 +93,7 @@ export function refundToObject(r: UpstreamRefund, config: PaymentsConfig): Objec
   for (const [k, v] of Object.entries(meta)) if (!OWN_KEYS.has(k)) labels[k] = v;
   return {
     name,
-    namespace: meta[NAMESPACE_KEY] ?? teamNamespace(meta.team, config.defaultNamespace ?? 'default'),
+    namespace: namespace ?? meta[NAMESPACE_KEY] ?? teamNamespace(meta.team, config.defaultNamespace ?? 'default'),
     labels,
     annotations: { [ID_ANNOTATION]: r.id },
     creationTimestamp: new Date(r.created * 1000),
@@ -113,9 +117,13 @@ interface ApiErrorBody {
   param?: string;
 }
 
-/** One call to the payments API; a 4xx answer comes back with the API's error code (never its message). */
+/**
+ * One call to the payments API with the credentials of `account`; a 4xx answer comes back with the API's error
+ * code (never its message).
+ */
 async function call(
   ctx: AdapterContext<PaymentsConfig>,
+  account: Account,
   what: string,
   path: string,
   o: { form?: URLSearchParams; idempotencyKey?: string } = {},
@@ -124,7 +132,7 @@ async function call(
   const res = await ctx.fetch(`${base}${path}`, {
     method: o.form ? 'POST' : 'GET',
     headers: {
-      authorization: `Bearer ${ctx.config.apiKey}`,
+      ...accountHeaders(account),
       accept: 'application/json',
       ...(o.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
       ...(o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {}),
@@ -194,25 +202,37 @@ function metadataForm(obj: WriteObject, form: URLSearchParams, removed: string[]
   for (const k of removed) form.set(`metadata[${k}]`, '');
 }
 
-/** Every refund, page by page (100 per call), canceled ones left out: a canceled refund is a deleted object. */
+/** The account of an object's namespace (with `accounts`, the one bound to it; without, the single one). */
+function accountOf(ctx: AdapterContext<PaymentsConfig>, namespace: string | undefined): Account {
+  const a = accountFor(ctx.config, namespace);
+  if (!a) throw new AdapterError(`payments: no account is bound to the namespace "${namespace ?? ''}"`);
+  return a;
+}
+
+/**
+ * Every refund, page by page (100 per call), canceled ones left out: a canceled refund is a deleted object. With
+ * accounts, each account's refunds in its namespace, the accounts one after the other.
+ */
 async function* listRefunds(ctx: AdapterContext<PaymentsConfig>): AsyncIterable<ObjectInput[]> {
-  let after: string | undefined;
-  for (;;) {
-    const q = new URLSearchParams({ limit: '100', ...(after ? { starting_after: after } : {}) });
-    const r = await call(ctx, 'GET /v1/refunds', `/v1/refunds?${q.toString()}`);
-    if (!r.ok) throw failed('GET /v1/refunds', r);
-    const page = r.data as { data: UpstreamRefund[]; has_more: boolean };
-    const out: ObjectInput[] = [];
-    for (const x of page.data) {
-      if (x.status === 'canceled') continue;
-      const obj = refundToObject(x, ctx.config);
-      if (obj) out.push(obj);
-      else ctx.skip('a refund id does not have the prefix_alphanumerics shape, or it has no charge', x.id);
+  for (const account of accountsOf(ctx.config)) {
+    let after: string | undefined;
+    for (;;) {
+      const q = new URLSearchParams({ limit: '100', ...(after ? { starting_after: after } : {}) });
+      const r = await call(ctx, account, 'GET /v1/refunds', `/v1/refunds?${q.toString()}`);
+      if (!r.ok) throw failed('GET /v1/refunds', r);
+      const page = r.data as { data: UpstreamRefund[]; has_more: boolean };
+      const out: ObjectInput[] = [];
+      for (const x of page.data) {
+        if (x.status === 'canceled') continue;
+        const obj = refundToObject(x, ctx.config, account.namespace);
+        if (obj) out.push(obj);
+        else ctx.skip('a refund id does not have the prefix_alphanumerics shape, or it has no charge', x.id);
+      }
+      yield out;
+      const last = page.data.at(-1)?.id;
+      if (!page.has_more || !last) break;
+      after = last;
     }
-    yield out;
-    const last = page.data.at(-1)?.id;
-    if (!page.has_more || !last) return;
-    after = last;
   }
 }
 
@@ -238,8 +258,15 @@ export const refunds = defineResource<PaymentsConfig>({
   list: listRefunds,
 
   admission: {
-    validate(_ctx, req) {
+    validate(ctx, req) {
       const errs: FieldError[] = [];
+      if (!accountFor(ctx.config, req.object.namespace))
+        errs.push({
+          field: 'metadata.namespace',
+          type: 'Invalid',
+          value: req.object.namespace ?? '',
+          detail: "no payments account is bound to this namespace (the adapter config's accounts)",
+        });
       for (const k of Object.keys(req.object.labels))
         if (!METADATA_KEY.test(k) || OWN_KEYS.has(k))
           errs.push({
@@ -275,7 +302,11 @@ export const refunds = defineResource<PaymentsConfig>({
     metadataForm(obj, form);
     form.set(`metadata[${NAME_KEY}]`, obj.name);
     if (obj.namespace) form.set(`metadata[${NAMESPACE_KEY}]`, obj.namespace);
-    const r = await call(ctx, 'POST /v1/refunds', '/v1/refunds', { form, idempotencyKey: ctx.idempotencyKey });
+    const account = accountOf(ctx, obj.namespace);
+    const r = await call(ctx, account, 'POST /v1/refunds', '/v1/refunds', {
+      form,
+      idempotencyKey: ctx.idempotencyKey,
+    });
     if (!r.ok) throw createRejection(obj, r);
     const refund = r.data as UpstreamRefund;
     // The same key answered with an earlier refund of this name that was canceled since: the name is taken for
@@ -285,7 +316,7 @@ export const refunds = defineResource<PaymentsConfig>({
         'AlreadyExists',
         `a refund named "${obj.name}" was created and canceled within the last 24 hours; choose another name`,
       );
-    const out = refundToObject(refund, ctx.config);
+    const out = refundToObject(refund, ctx.config, account.namespace);
     if (!out) throw new AdapterError('payments: the created refund cannot be named');
     return out;
   },
@@ -294,7 +325,8 @@ export const refunds = defineResource<PaymentsConfig>({
     const id = current.metadata.annotations?.[ID_ANNOTATION];
     if (!id) throw new AdapterError('payments: the refund has no id annotation');
     const path = `/v1/refunds/${encodeURIComponent(id)}/cancel`;
-    const r = await call(ctx, `POST /v1/refunds/{id}/cancel`, path, {
+    const account = accountOf(ctx, current.metadata.namespace);
+    const r = await call(ctx, account, `POST /v1/refunds/{id}/cancel`, path, {
       form: new URLSearchParams(),
       idempotencyKey: ctx.idempotencyKey,
     });
@@ -310,7 +342,7 @@ export const refunds = defineResource<PaymentsConfig>({
       }
       throw failed('POST /v1/refunds/{id}/cancel', r);
     }
-    return refundToObject(r.data as UpstreamRefund, ctx.config);
+    return refundToObject(r.data as UpstreamRefund, ctx.config, account.namespace);
   },
 
   async update(ctx: WriteContext<PaymentsConfig>, obj, current) {
@@ -319,12 +351,13 @@ export const refunds = defineResource<PaymentsConfig>({
     const form = new URLSearchParams();
     const removed = Object.keys(current.metadata.labels ?? {}).filter((k) => !(k in obj.labels));
     metadataForm(obj, form, removed);
-    const r = await call(ctx, 'POST /v1/refunds/{id}', `/v1/refunds/${encodeURIComponent(id)}`, {
+    const account = accountOf(ctx, current.metadata.namespace);
+    const r = await call(ctx, account, 'POST /v1/refunds/{id}', `/v1/refunds/${encodeURIComponent(id)}`, {
       form,
       idempotencyKey: ctx.idempotencyKey,
     });
     if (!r.ok) throw failed('POST /v1/refunds/{id}', r);
-    const out = refundToObject(r.data as UpstreamRefund, ctx.config);
+    const out = refundToObject(r.data as UpstreamRefund, ctx.config, account.namespace);
     if (!out) throw new AdapterError('payments: the updated refund cannot be named');
     return out;
   },
