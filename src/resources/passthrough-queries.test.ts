@@ -118,6 +118,30 @@ describe('pass-through lookups', () => {
     ]);
   });
 
+  it("a replica that gets the lock just after another let it go uses that one's answer (one upstream call)", async () => {
+    const shared = createMemoryQueryCache({ maxEntries: 100, maxBytes: 1 << 20 });
+    const other = setup({ cache: shared });
+    // The other replica holds the lock at first; it stores its answer and lets go right after this replica's
+    // look at the cache, before this replica tries the lock again.
+    let held = true;
+    const cache: QueryCache = {
+      ...shared,
+      tryLock: (c, k, ms) => (held ? Promise.resolve(false) : shared.tryLock(c, k, ms)),
+      get: async (c, k) => {
+        const v = await shared.get(c, k);
+        if (held && v === undefined) {
+          held = false;
+          await other.pass.get('default', 't-1', bob);
+        }
+        return v;
+      },
+    };
+    const t = setup({ cache });
+    expect((await t.pass.get('default', 't-1', bob)).entry?.obj.metadata.name).toBe('t-1');
+    expect(other.gets).toEqual(['t-1']);
+    expect(t.gets).toEqual([]);
+  });
+
   it('serves from the upstream when the query cache is down, instead of failing', async () => {
     const broken: QueryCache = {
       get: () => Promise.reject(new Error('down')),

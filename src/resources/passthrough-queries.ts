@@ -204,6 +204,10 @@ export class PassThroughQueries {
           if (Date.now() > deadline) break;
         }
         try {
+          // The replica that held the lock may have stored its answer and let go between our last look and
+          // our lock: use that answer rather than asking the upstream again.
+          const v = await read();
+          if (v && v.fetchedAt > this.writtenAt && Date.now() - v.fetchedAt / 1000 < ttlMs) return v;
           this.upstreamCalls++;
           const page = await produce();
           const miss = page.objects.length === 0;
