@@ -24,6 +24,19 @@ function peakRss(): number {
   }
   return process.resourceUsage().maxRSS * 1024;
 }
+/**
+ * Resident memory that is not a mapped file (RssAnon: heap, malloc, stacks), or undefined off Linux. The rest of
+ * RSS is mostly the node executable's own pages, shared by every process running it and reclaimable.
+ */
+function anonRss(): number | undefined {
+  try {
+    const m = /^RssAnon:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return undefined;
+}
 // Exit cleanly on SIGINT and SIGTERM (the benches kill their servers) so --cpu-prof can write its profile.
 process.on('SIGINT', () => process.exit(0));
 process.on('SIGTERM', () => process.exit(0));
@@ -79,6 +92,7 @@ if (mode === 'gateway') {
     JSON.stringify({
       url: gw.url,
       rss: m.rss,
+      rssAnon: anonRss(),
       heapUsed: m.heapUsed,
       heapTotal: m.heapTotal,
       external: m.external,
