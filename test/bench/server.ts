@@ -11,32 +11,29 @@ import { memoryReleased } from '../../src/resources/memory.ts';
 
 const [mode, arg1, arg2] = process.argv.slice(2);
 
-/**
- * This process's peak RSS: VmHWM where Linux reports it (getrusage's maximum also counts the parent's memory
- * at the time of the fork, which in `npm run bench` is the watch benchmark's client).
- */
-function peakRss(): number {
+/** A memory figure of this process from /proc/self/status (`VmHWM`, `RssAnon`), in bytes; undefined off Linux. */
+function procStatus(field: string): number | undefined {
   try {
-    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]) * 1024;
-  } catch {
-    // not Linux
-  }
-  return process.resourceUsage().maxRSS * 1024;
-}
-/**
- * Resident memory that is not a mapped file (RssAnon: heap, malloc, stacks), or undefined off Linux. The rest of
- * RSS is mostly the node executable's own pages, shared by every process running it and reclaimable.
- */
-function anonRss(): number | undefined {
-  try {
-    const m = /^RssAnon:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
     if (m) return Number(m[1]) * 1024;
   } catch {
     // not Linux
   }
   return undefined;
 }
+
+/**
+ * This process's peak RSS: VmHWM where Linux reports it (getrusage's maximum also counts the parent's memory
+ * at the time of the fork, which in `npm run bench` is the watch benchmark's client).
+ */
+const peakRss = (): number => procStatus('VmHWM') ?? process.resourceUsage().maxRSS * 1024;
+
+/**
+ * Resident memory that is not a mapped file (RssAnon: heap, malloc, stacks). The rest of RSS is mostly the node
+ * executable's own pages, shared by every process running it and reclaimable.
+ */
+const anonRss = (): number | undefined => procStatus('RssAnon');
+
 // Exit cleanly on SIGINT and SIGTERM (the benches kill their servers) so --cpu-prof can write its profile.
 process.on('SIGINT', () => process.exit(0));
 process.on('SIGTERM', () => process.exit(0));
