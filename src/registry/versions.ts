@@ -10,6 +10,7 @@ import type { KubeObject, ResourceInfo } from '../k8s/types.ts';
 import { defaultDeprecationWarning } from '../k8s/versions.ts';
 import { warningHeader } from '../k8s/warning.ts';
 import { createProjection, makeEntry, type ObjectEntry } from '../resources/entry.ts';
+import type { TSchema } from '@sinclair/typebox';
 import type { ResourceDefinition, VersionedObject } from '../sdk/types.ts';
 import type { ListSource } from './list.ts';
 
@@ -22,6 +23,12 @@ export interface ServedVersion {
   convert?: (e: ObjectEntry) => ObjectEntry;
   /** The `Warning` header value every request on a deprecated version gets. */
   deprecation?: string;
+  /** For writes in this version (not the hub): its spec schema, and its objects converted to the hub and back. */
+  writes?: {
+    spec: TSchema | undefined;
+    toHub: (o: VersionedObject) => VersionedObject;
+    fromHub: (o: VersionedObject) => VersionedObject;
+  };
 }
 
 /**
@@ -57,70 +64,83 @@ export function servedVersions(hub: ResourceInfo, r: ResourceDefinition): Served
       description: v.description ?? hub.description,
       ...(text !== undefined ? { deprecated: text } : {}),
     };
+    const fromHub = v.fromHub ?? ((o: VersionedObject) => o);
     out.push({
       info,
       hub: false,
-      convert: createConverter(info, v.fromHub ?? ((o) => o)),
+      convert: createConverter(info, fromHub),
       ...(deprecation ? { deprecation } : {}),
+      writes: { spec: schema.spec, toHub: v.toHub ?? ((o) => o), fromHub },
     });
   }
   return out;
 }
 
 /**
- * Hub entry → entry of `info`'s version, made once per hub entry. The conversion sees a fresh copy of the
- * object; identity metadata is the hub's whatever it returns, labels and annotations are what it returns.
- * A conversion that throws is a 500 naming the object and version (the adapter's bug, not the client's).
+ * A hub object as an object of `info`'s version. The conversion sees a fresh copy of the object; identity
+ * metadata (name, namespace, uid, resourceVersion, creationTimestamp) is the hub's whatever it returns, labels
+ * and annotations are what it returns. A conversion that throws is a 500 naming the object and version (the
+ * adapter's bug, not the client's). Keys in the order of the hub object (object.ts).
  */
+export function convertObject(
+  obj: KubeObject,
+  info: ResourceInfo,
+  fromHub: (o: VersionedObject) => VersionedObject,
+): KubeObject {
+  const { metadata } = obj;
+  let out: VersionedObject;
+  try {
+    out = fromHub({
+      metadata: {
+        name: metadata.name,
+        ...(metadata.namespace !== undefined ? { namespace: metadata.namespace } : {}),
+        ...(metadata.labels ? { labels: metadata.labels } : {}),
+        ...(metadata.annotations ? { annotations: metadata.annotations } : {}),
+      },
+      ...(obj.spec !== undefined ? { spec: obj.spec } : {}),
+      ...(obj.status !== undefined ? { status: obj.status } : {}),
+    });
+  } catch {
+    throw new KubeError(
+      500,
+      'InternalError',
+      `converting ${info.plural}.${info.group} "${metadata.name}" to ${info.version} failed`,
+    );
+  }
+  const labels = out.metadata.labels;
+  const annotations = out.metadata.annotations;
+  return {
+    apiVersion: `${info.group}/${info.version}`,
+    kind: obj.kind,
+    metadata: {
+      name: metadata.name,
+      ...(metadata.namespace !== undefined ? { namespace: metadata.namespace } : {}),
+      uid: metadata.uid,
+      resourceVersion: metadata.resourceVersion,
+      creationTimestamp: metadata.creationTimestamp,
+      ...(labels && Object.keys(labels).length > 0 ? { labels } : {}),
+      ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
+    },
+    ...(out.spec !== undefined ? { spec: out.spec } : {}),
+    ...(out.status !== undefined ? { status: out.status } : {}),
+  };
+}
+
+/** Hub entry → entry of `info`'s version (see {@link convertObject}), made once per hub entry. */
 export function createConverter(
   info: ResourceInfo,
   fromHub: (o: VersionedObject) => VersionedObject,
 ): (e: ObjectEntry) => ObjectEntry {
-  const apiVersion = `${info.group}/${info.version}`;
   const projection = createProjection(info);
   const made = new WeakMap<ObjectEntry, ObjectEntry>();
   return (hub) => {
     const hit = made.get(hub);
     if (hit) return hit;
     const obj = JSON.parse(hub.text()) as KubeObject;
-    const { metadata } = obj;
-    let out: VersionedObject;
-    try {
-      out = fromHub({
-        metadata: {
-          name: metadata.name,
-          ...(metadata.namespace !== undefined ? { namespace: metadata.namespace } : {}),
-          ...(metadata.labels ? { labels: metadata.labels } : {}),
-          ...(metadata.annotations ? { annotations: metadata.annotations } : {}),
-        },
-        ...(obj.spec !== undefined ? { spec: obj.spec } : {}),
-        ...(obj.status !== undefined ? { status: obj.status } : {}),
-      });
-    } catch {
-      throw new KubeError(
-        500,
-        'InternalError',
-        `converting ${info.plural}.${info.group} "${metadata.name}" to ${info.version} failed`,
-      );
-    }
-    const labels = out.metadata.labels;
-    const annotations = out.metadata.annotations;
-    // Same key order as the hub object (object.ts): the resourceVersion placeholder comes first.
-    const body = JSON.stringify({
-      apiVersion,
-      kind: obj.kind,
-      metadata: {
-        name: metadata.name,
-        ...(metadata.namespace !== undefined ? { namespace: metadata.namespace } : {}),
-        uid: metadata.uid,
-        resourceVersion: '',
-        creationTimestamp: metadata.creationTimestamp,
-        ...(labels && Object.keys(labels).length > 0 ? { labels } : {}),
-        ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
-      },
-      ...(out.spec !== undefined ? { spec: out.spec } : {}),
-      ...(out.status !== undefined ? { status: out.status } : {}),
-    });
+    // The resourceVersion placeholder, as the hub's stored JSON has it (entry.ts splices the version in).
+    const body = JSON.stringify(
+      convertObject({ ...obj, metadata: { ...obj.metadata, resourceVersion: '' } }, info, fromHub),
+    );
     const entry = makeEntry(hub.key, hub.rv, hub.hash, body, projection);
     made.set(hub, entry);
     return entry;

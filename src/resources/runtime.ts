@@ -28,6 +28,7 @@ import { MirrorStorage, type MirrorParts } from '../registry/mirror.ts';
 import { PassThroughStorage } from '../registry/passthrough.ts';
 import { WriteStorage } from '../registry/writes.ts';
 import type { ServedResource } from '../registry/types.ts';
+import { VersionedWrites } from '../registry/versioned-writes.ts';
 import { servedVersions, type ServedVersion } from '../registry/versions.ts';
 import type { ResourceHealth } from './self-adapter.ts';
 import type { UserInfo } from '../auth/types.ts';
@@ -119,8 +120,6 @@ export function resourceInfo(group: string, version: string, r: ResourceDefiniti
 export function writeVerbs(r: ResourceDefinition): string[] {
   return [...(r.create ? ['create'] : []), ...(r.delete ? ['delete'] : []), ...(r.update ? ['update', 'patch'] : [])];
 }
-
-const WRITE_VERBS = new Set(['create', 'delete', 'update', 'patch']);
 
 /** How long a write waits for the refresh that makes it visible before answering anyway. */
 const REFRESH_WAIT_MS = 5000;
@@ -366,8 +365,6 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
       }
       const c = createMirror(scope, info, r, o, holder);
       const served = servedVersions(info, r);
-      // Writes are served in the storage version only: the other versions are read-only.
-      for (const v of served) if (!v.hub) v.info.verbs = v.info.verbs.filter((verb) => !WRITE_VERBS.has(verb));
       for (const v of served) gvOf(v.info.version).resources.push(v.info);
       collections.push(c);
       versionsOf.set(c, served);
@@ -391,20 +388,35 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
       );
     return m;
   });
-  const servedMirrors = collections.flatMap((c, i) =>
-    (versionsOf.get(c) ?? []).map((v) =>
-      v.hub
-        ? (mirrors[i] as MirrorStorage)
-        : new MirrorStorage({
-            ...c,
+  const servedMirrors = collections.flatMap((c, i) => {
+    const hub = mirrors[i] as MirrorStorage;
+    return (versionsOf.get(c) ?? []).map((v) => {
+      if (v.hub) return hub;
+      const m = new MirrorStorage({
+        ...c,
+        info: v.info,
+        encoder: createEncoder(v.info),
+        supportedFields: new Set(['metadata.name', 'metadata.namespace', ...v.info.fields]),
+        ...(v.convert ? { convert: v.convert } : {}),
+        ...(v.deprecation ? { deprecation: v.deprecation } : {}),
+      });
+      // The other versions write through the hub's writes, converting both ways (src/registry/versioned-writes.ts).
+      if (v.writes)
+        Object.assign(
+          m,
+          VersionedWrites.over({
             info: v.info,
-            encoder: createEncoder(v.info),
-            supportedFields: new Set(['metadata.name', 'metadata.namespace', ...v.info.fields]),
-            ...(v.convert ? { convert: v.convert } : {}),
-            ...(v.deprecation ? { deprecation: v.deprecation } : {}),
+            hub: hub.info,
+            creater: hub.creater,
+            deleter: hub.deleter,
+            updater: hub.updater,
+            getter: m.getter,
+            writes: v.writes,
           }),
-    ),
-  );
+        );
+      return m;
+    });
+  });
   // Nested maps: a lookup per request without building a key string.
   const tree = new Map<string, Map<string, Map<string, ServedResource>>>();
   const node = (g: string, v: string) => {
