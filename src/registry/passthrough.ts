@@ -53,8 +53,13 @@ export class PassThroughStorage extends StorageBase implements ServedResource {
     if (p.feed) this.watcher = { watch: (ns, o, format, name) => this.watch(ns, o, format, name) };
   }
 
-  status(): { adapter: string; resource: string; breaker: string } {
-    return { adapter: this.adapter, resource: this.info.plural, breaker: this.p.upstream.breakerState() };
+  status(): { adapter: string; resource: string; breaker: string; feed?: FeedStatus } {
+    return {
+      adapter: this.adapter,
+      resource: this.info.plural,
+      breaker: this.p.upstream.breakerState(),
+      ...(this.p.feed ? { feed: this.p.feed.status } : {}),
+    };
   }
 
   /** Replaces the adapter's config (config reload); cached answers expire as usual. */

@@ -441,12 +441,16 @@ export function createRuntime(adapters: LoadedAdapter[], o: RuntimeOptions): Run
         const mirror = m.status();
         return { ...where(m.info), adapter: m.adapter, breaker: mirror.breaker, skipped: m.skipped(), mirror };
       }),
-      ...passthrough.map((p) => ({
-        ...where(p.info),
-        adapter: p.adapter,
-        breaker: p.status().breaker,
-        skipped: p.skipped(),
-      })),
+      ...passthrough.map((p) => {
+        const st = p.status();
+        return {
+          ...where(p.info),
+          adapter: p.adapter,
+          breaker: st.breaker,
+          skipped: p.skipped(),
+          ...(st.feed ? { feed: st.feed } : {}),
+        };
+      }),
     ],
     async reconfigure(adapter, config) {
       const mine = collections.filter((c) => c.adapter === adapter);

@@ -1,5 +1,6 @@
 import { Type, defineAdapter, defineResource } from '../sdk/index.ts';
 import type { MirrorStatus } from '../registry/mirror.ts';
+import type { FeedStatus } from './feed.ts';
 import type { SkipRecord } from './skips.ts';
 import { rfc3339 } from './poller.ts';
 
@@ -15,8 +16,31 @@ const AdapterStatus = Type.Object({
   lastSuccessfulPoll: Type.Optional(
     Type.String({ format: 'date-time', description: 'When the last poll of any resource succeeded.' }),
   ),
-  lastError: Type.Optional(Type.String({ description: 'The last poll error, cleared by a successful poll.' })),
-  consecutiveFailures: Type.Integer({ description: 'Polls failed in a row (worst resource).' }),
+  lastError: Type.Optional(
+    Type.String({
+      description:
+        "The last poll error, cleared by a successful poll; else a change feed's last error, naming its resource.",
+    }),
+  ),
+  consecutiveFailures: Type.Integer({ description: 'Polls or change feed reads failed in a row (worst resource).' }),
+  changeFeeds: Type.Optional(
+    Type.Array(
+      Type.Object({
+        resource: Type.String({
+          description: 'The pass-through resource the feed serves watches of, as plural.group.',
+        }),
+        reading: Type.Boolean({
+          description: 'Whether this replica reads the feed (it holds the lease); the others serve what it commits.',
+        }),
+        lastSuccessfulRead: Type.Optional(
+          Type.String({ format: 'date-time', description: 'When this replica last read the feed successfully.' }),
+        ),
+        lastError: Type.Optional(Type.String({ description: 'The last read error, cleared by a successful read.' })),
+        consecutiveFailures: Type.Integer({ description: 'Reads failed in a row.' }),
+      }),
+      { description: "The change feeds of the adapter's pass-through resources (what their watches are fed by)." },
+    ),
+  ),
   breaker: Type.String({ description: 'Circuit breaker state of the upstream policy: closed, half-open or open.' }),
   upstreamP99Ms: Type.Optional(
     Type.Number({ description: 'p99 latency of the last 200 upstream calls, in milliseconds.' }),
@@ -61,6 +85,8 @@ export interface ResourceHealth {
   skipped: SkipRecord[];
   /** Only for mirrored resources. */
   mirror?: MirrorStatus;
+  /** Only for pass-through resources with a change feed. */
+  feed?: FeedStatus;
 }
 
 /**
@@ -111,6 +137,20 @@ export function createSelfAdapter(source: {
             const rate = source.errorRate(name);
             const breaker = first.breaker;
             const skipped = rs.flatMap((r) => r.skipped);
+            const feeds = rs.flatMap((r) =>
+              r.feed
+                ? [
+                    {
+                      resource: `${r.plural}.${r.group}`,
+                      reading: r.feed.leader,
+                      ...(r.feed.lastSuccess !== undefined ? { lastSuccessfulRead: rfc3339(r.feed.lastSuccess) } : {}),
+                      ...(r.feed.lastError !== undefined ? { lastError: r.feed.lastError } : {}),
+                      consecutiveFailures: r.feed.consecutiveFailures,
+                    },
+                  ]
+                : [],
+            );
+            const feedError = feeds.find((f) => f.lastError !== undefined);
             return {
               name,
               labels: { 'kubegate.dev/breaker': breaker, 'kubegate.dev/mode': mode },
@@ -122,14 +162,16 @@ export function createSelfAdapter(source: {
                 ...(skipped.length > 0 ? { skipped } : {}),
                 ...(p99 !== undefined ? { upstreamP99Ms: Math.round(p99 * 10) / 10 } : {}),
                 ...(rate !== undefined ? { upstreamErrorRate: Math.round(rate * 1000) / 1000 } : {}),
+                ...(feedError ? { lastError: `${feedError.resource} change feed: ${feedError.lastError ?? ''}` } : {}),
+                consecutiveFailures: Math.max(0, ...feeds.map((f) => f.consecutiveFailures)),
+                ...(feeds.length > 0 ? { changeFeeds: feeds } : {}),
               },
             };
           };
           const passRows = [...by]
             .filter(([, rs]) => rs.every((r) => !r.mirror))
             .map(([name, rs]) => {
-              const row = common(name, 'passthrough', rs);
-              return { ...row, status: { ...row.status, consecutiveFailures: 0 } };
+              return common(name, 'passthrough', rs);
             });
           const mirrorRows = [...by]
             .map(([name, rs]) => [name, rs.flatMap((r) => (r.mirror ? [r.mirror] : []))] as const)
@@ -145,7 +187,10 @@ export function createSelfAdapter(source: {
                   objects: ms.reduce((n, m) => n + m.objects, 0),
                   ...(success > 0 ? { lastSuccessfulPoll: rfc3339(success) } : {}),
                   ...(err ? { lastError: err } : {}),
-                  consecutiveFailures: Math.max(...ms.map((m) => m.consecutiveFailures)),
+                  consecutiveFailures: Math.max(
+                    row.status.consecutiveFailures,
+                    ...ms.map((m) => m.consecutiveFailures),
+                  ),
                 },
               };
             });

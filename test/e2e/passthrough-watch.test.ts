@@ -149,4 +149,19 @@ describe('bounded customers mirror', () => {
       'payments: 1 upstream item of customers.payments.kubegate.dev skipped: more customers than customers.maxObjects (40); the oldest are not mirrored',
     );
   });
+
+  it('kubectl get adapters shows the charges change feed: read here, when, no error', async () => {
+    await vi.waitFor(
+      async () => {
+        const a = JSON.parse(await kubectlOk(gw.kubeconfig, ['get', 'adapters', 'payments', '-o', 'json'])) as {
+          status: { changeFeeds?: { resource: string; reading: boolean; lastSuccessfulRead?: string }[] };
+        };
+        expect(a.status.changeFeeds).toEqual([
+          expect.objectContaining({ resource: `charges.${G}`, reading: true, consecutiveFailures: 0 }),
+        ]);
+        expect(Date.parse(a.status.changeFeeds?.[0]?.lastSuccessfulRead ?? '')).toBeGreaterThan(0);
+      },
+      { timeout: 10_000, interval: 500 },
+    );
+  });
 });
