@@ -4,6 +4,9 @@
 // test/bench/audit.ts.
 import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { auditDecision, auditRequest, createAuditor } from '../../src/audit/recorder.ts';
 import { DEFAULT_POLICY, compilePolicy } from '../../src/audit/policy.ts';
 import { DEFAULT_SINK, createAuditSink } from '../../src/audit/sink.ts';
@@ -47,12 +50,8 @@ async function cpuPerRequest(n: number, serve: () => void, flush: () => Promise<
   return (c.user + c.system) / n;
 }
 
-/** Median CPU microseconds per request with and without the auditor, over `rounds` alternating rounds. */
-export async function auditCostInProcess(
-  file: string,
-  n = 100_000,
-  rounds = 3,
-): Promise<{ plain: number; audited: number }> {
+/** The loop bodies: one request without the auditor, one through it (events to `file`). */
+function requests(file: string) {
   const sink = createAuditSink({ ...DEFAULT_SINK, path: file });
   const policy = compilePolicy(DEFAULT_POLICY);
   const edge = createAuditor({ policy: () => policy, sink, maxResponseBytes: 65536 })(() => undefined);
@@ -64,6 +63,16 @@ export async function auditCostInProcess(
     auditDecision(req, true, reason);
     res.emit('close');
   };
+  return { sink, plain, audited };
+}
+
+/** Median CPU microseconds per request with and without the auditor, over `rounds` alternating rounds. */
+export async function auditCostInProcess(
+  file: string,
+  n = 100_000,
+  rounds = 3,
+): Promise<{ plain: number; audited: number }> {
+  const { sink, plain, audited } = requests(file);
   const p: number[] = [];
   const a: number[] = [];
   for (let r = 0; r < rounds + 1; r++) {
@@ -78,4 +87,19 @@ export async function auditCostInProcess(
   rmSync(file, { force: true });
   const median = (xs: number[]) => [...xs].sort((u, v) => u - v)[xs.length >> 1] ?? NaN;
   return { plain: median(p), audited: median(a) };
+}
+
+// `node test/bench/audit-inprocess.ts --count N [--plain]`: N requests through the auditor (or, with --plain,
+// the same loop without it), for an instruction count that does not depend on the machine's load
+// (BENCHMARKS.md, "Audit, profiled and trimmed").
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const at = process.argv.indexOf('--count');
+  const n = at > 0 ? Number(process.argv[at + 1]) : 20_000;
+  const file = join(tmpdir(), `kubegate-audit-inprocess-${process.pid}.log`);
+  const { sink, plain, audited } = requests(file);
+  const serve = process.argv.includes('--plain') ? plain : audited;
+  const us = await cpuPerRequest(n, serve, () => sink.flush());
+  await sink.close();
+  rmSync(file, { force: true });
+  console.log(`${n} requests ${serve === plain ? 'without' : 'through'} the auditor: ${us.toFixed(2)} µs CPU each`);
 }
