@@ -8,12 +8,12 @@
 import { badRequest, KubeError } from '../k8s/errors.ts';
 import { invalidObject } from '../k8s/field-errors.ts';
 import { jsonPatch, mergePatch, type PatchType } from '../k8s/patch.ts';
-import { schemaFieldErrors, unknownFields } from '../k8s/schema-errors.ts';
+import { schemaFieldErrors } from '../k8s/schema-errors.ts';
 import type { KubeObject, ResourceInfo } from '../k8s/types.ts';
-import { warningHeader } from '../k8s/warning.ts';
 import type { VersionedObject } from '../sdk/types.ts';
 import type { Creater, Deleter, Getter, Updater, WriteOptions, Written } from './types.ts';
 import { convertObject, type ServedVersion } from './versions.ts';
+import { decodeBody } from './writes.ts';
 
 export interface VersionedWriteParts {
   /** This version's resource. */
@@ -30,7 +30,6 @@ export interface VersionedWriteParts {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const shown = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 
 /** create, delete, update and patch in one non-storage version, through the hub's. */
 export class VersionedWrites implements Creater, Deleter, Updater {
@@ -56,27 +55,9 @@ export class VersionedWrites implements Creater, Deleter, Updater {
    */
   private toHub(body: unknown, o: WriteOptions): { hubBody: Record<string, unknown>; warnings: string[] } {
     const { info, hub, writes } = this.p;
-    if (!isObject(body)) throw badRequest(`the request body must be a ${info.kind} object`);
-    const apiVersion = `${info.group}/${info.version}`;
-    if (body.apiVersion !== undefined && body.apiVersion !== apiVersion)
-      throw badRequest(
-        `the API version in the data (${shown(body.apiVersion)}) does not match the expected API version (${apiVersion})`,
-      );
-    if (body.kind !== undefined && body.kind !== info.kind)
-      throw badRequest(`the kind in the data (${shown(body.kind)}) does not match the expected kind (${info.kind})`);
-    const meta = body.metadata ?? {};
-    if (!isObject(meta)) throw badRequest('metadata must be an object');
+    const { meta, spec, warnings } = decodeBody(body, info, writes.spec, o);
     const name = typeof meta.name === 'string' ? meta.name : '';
-    const spec = structuredClone(body.spec);
-    const warnings: string[] = [];
     if (writes.spec) {
-      const unknown = isObject(spec) ? unknownFields(writes.spec, spec, 'spec', o.fieldValidation !== 'Strict') : [];
-      if (unknown.length > 0 && o.fieldValidation === 'Strict')
-        throw badRequest(
-          `strict decoding error: ${unknown.map((f) => `unknown field ${JSON.stringify(f)}`).join(', ')}`,
-        );
-      if (o.fieldValidation === 'Warn')
-        for (const f of unknown) warnings.push(warningHeader(`unknown field ${JSON.stringify(f)}`));
       const errs = schemaFieldErrors(writes.spec, spec, 'spec');
       if (errs.length > 0) throw invalidObject(info.kind, info.group, name, errs);
     }

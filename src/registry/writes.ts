@@ -4,6 +4,7 @@ import { KubeError, badRequest, qualifiedResource, upstreamUnavailable } from '.
 import { invalidObject } from '../k8s/field-errors.ts';
 import { jsonPatch, mergePatch, type PatchType } from '../k8s/patch.ts';
 import { schemaFieldErrors, unknownFields } from '../k8s/schema-errors.ts';
+import type { TSchema } from '@sinclair/typebox';
 import type { ResourceInfo } from '../k8s/types.ts';
 import { warningHeader } from '../k8s/warning.ts';
 import { failureReason } from '../resilience/reason.ts';
@@ -82,6 +83,47 @@ function idempotencyKey(...parts: string[]): string {
 }
 
 /**
+ * A write's body checked against the version it is sent to: an object of its apiVersion and kind, with metadata
+ * an object. Unknown fields (top level, and in the spec by `specSchema`) are refused under Strict field
+ * validation, reported as Warnings under Warn, and dropped from the returned copy of the spec but under Strict.
+ * Shared by the storage version's writes and the other versions' (versioned-writes.ts).
+ */
+export function decodeBody(
+  body: unknown,
+  info: Pick<ResourceInfo, 'group' | 'version' | 'kind'>,
+  specSchema: TSchema | undefined,
+  o: Pick<WriteOptions, 'fieldValidation'>,
+): { body: Record<string, unknown>; meta: Record<string, unknown>; spec: unknown; warnings: string[] } {
+  if (!isObject(body)) throw badRequest(`the request body must be a ${info.kind} object`);
+  const apiVersion = `${info.group}/${info.version}`;
+  if (body.apiVersion !== undefined && body.apiVersion !== apiVersion)
+    throw badRequest(
+      `the API version in the data (${shown(body.apiVersion)}) does not match the expected API version (${apiVersion})`,
+    );
+  if (body.kind !== undefined && body.kind !== info.kind)
+    throw badRequest(`the kind in the data (${shown(body.kind)}) does not match the expected kind (${info.kind})`);
+  const meta = body.metadata ?? {};
+  if (!isObject(meta)) throw badRequest('metadata must be an object');
+  const warnings: string[] = [];
+  const extra = Object.keys(body).filter((k) => !TOP_LEVEL.has(k));
+  const spec = structuredClone(body.spec);
+  const unknown = [
+    ...extra,
+    ...(specSchema && isObject(spec) ? unknownFields(specSchema, spec, 'spec', o.fieldValidation !== 'Strict') : []),
+  ];
+  if (unknown.length > 0) {
+    if (o.fieldValidation === 'Strict')
+      throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field ${JSON.stringify(f)}`).join(', ')}`);
+    if (o.fieldValidation === 'Warn')
+      for (const f of unknown) warnings.push(warningHeader(`unknown field ${JSON.stringify(f)}`));
+  }
+  return { body, meta, spec, warnings };
+}
+
+/** The fields of an object at its top level. */
+const TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+
+/**
  * The writes of one resource, in the order of the kube-apiserver's request flow: decode and check the object
  * against the request (apiVersion, kind, name, namespace), admission mutate, validation against the resource
  * schema, admission validate, then the write through the adapter (never for a dry run), and last a refresh
@@ -119,39 +161,13 @@ export class WriteStorage implements Creater, Deleter, Updater {
     o: WriteOptions,
   ): { meta: Record<string, unknown>; obj: Record<string, unknown>; warnings: string[] } {
     const { info } = this.p;
-    if (!isObject(body)) throw badRequest(`the request body must be a ${info.kind} object`);
-    const apiVersion = `${info.group}/${info.version}`;
-    if (body.apiVersion !== undefined && body.apiVersion !== apiVersion)
-      throw badRequest(
-        `the API version in the data (${shown(body.apiVersion)}) does not match the expected API version (${apiVersion})`,
-      );
-    if (body.kind !== undefined && body.kind !== info.kind)
-      throw badRequest(`the kind in the data (${shown(body.kind)}) does not match the expected kind (${info.kind})`);
-    const meta = body.metadata ?? {};
-    if (!isObject(meta)) throw badRequest('metadata must be an object');
+    const d = decodeBody(body, info, this.p.def.schema.spec, o);
     if (info.namespaced) {
       if (namespace === undefined) throw badRequest(`a ${info.kind} is namespaced: send it to a namespace's path`);
-      if (meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== namespace)
+      if (d.meta.namespace !== undefined && d.meta.namespace !== '' && d.meta.namespace !== namespace)
         throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
-    const warnings: string[] = [];
-    const known = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
-    const extra = Object.keys(body).filter((k) => !known.has(k));
-    const specSchema = this.p.def.schema.spec;
-    const spec = structuredClone(body.spec);
-    const unknown = [
-      ...extra,
-      ...(specSchema && isObject(spec) ? unknownFields(specSchema, spec, 'spec', o.fieldValidation !== 'Strict') : []),
-    ];
-    if (unknown.length > 0) {
-      if (o.fieldValidation === 'Strict')
-        throw badRequest(
-          `strict decoding error: ${unknown.map((f) => `unknown field ${JSON.stringify(f)}`).join(', ')}`,
-        );
-      if (o.fieldValidation === 'Warn')
-        for (const f of unknown) warnings.push(warningHeader(`unknown field ${JSON.stringify(f)}`));
-    }
-    return { meta, obj: { ...body, spec }, warnings };
+    return { meta: d.meta, obj: { ...d.body, spec: d.spec }, warnings: d.warnings };
   }
 
   /** The write object of a decoded body (labels and annotations checked), and the field errors found. */
