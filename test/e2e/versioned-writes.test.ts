@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineAdapter, defineResource, Type, type ObjectInput, type VersionedObject } from '../../src/sdk/index.ts';
+import { createDisksAdapter } from '../helpers/disks.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { kubectl, kubectlOk } from '../helpers/kubectl.ts';
 
@@ -10,57 +10,7 @@ import { kubectl, kubectlOk } from '../helpers/kubectl.ts';
 // the version it wrote (and the deprecation Warning).
 
 const GROUP = 'disks.e2e.kubegate.dev';
-/** The upstream, in the storage version's shape (v1: sizeGiB). */
-const upstream = new Map<string, { sizeGiB: number; labels: Record<string, string> }>();
-
-const convert = (toHub: boolean) => (o: VersionedObject) => {
-  const s = (o.spec ?? {}) as { sizeGiB?: number; sizeMiB?: number };
-  return { ...o, spec: toHub ? { sizeGiB: (s.sizeMiB ?? 0) / 1024 } : { sizeMiB: (s.sizeGiB ?? 0) * 1024 } };
-};
-const served = (name: string): ObjectInput => {
-  const d = upstream.get(name) ?? { sizeGiB: 0, labels: {} };
-  return { name, namespace: 'ops', labels: d.labels, spec: { sizeGiB: d.sizeGiB } };
-};
-
-const adapter = defineAdapter({
-  name: 'disks',
-  group: GROUP,
-  version: 'v1',
-  config: Type.Object({}),
-  resources: [
-    defineResource({
-      kind: 'Disk',
-      plural: 'disks',
-      scope: 'Namespaced',
-      mode: 'mirror',
-      pollInterval: '1h',
-      schema: { spec: Type.Object({ sizeGiB: Type.Number({ minimum: 1 }) }, { additionalProperties: false }) },
-      list: () => Promise.resolve([...upstream.keys()].map(served)),
-      create(_ctx, obj) {
-        upstream.set(obj.name, { sizeGiB: (obj.spec as { sizeGiB: number }).sizeGiB, labels: obj.labels });
-        return Promise.resolve(served(obj.name));
-      },
-      update(_ctx, obj) {
-        upstream.set(obj.name, { sizeGiB: (obj.spec as { sizeGiB: number }).sizeGiB, labels: obj.labels });
-        return Promise.resolve(served(obj.name));
-      },
-      delete(_ctx, current) {
-        upstream.delete(current.metadata.name);
-        return Promise.resolve(undefined);
-      },
-      versions: [
-        { name: 'v1', storage: true },
-        {
-          name: 'v1beta1',
-          deprecated: true,
-          schema: { spec: Type.Object({ sizeMiB: Type.Integer({ minimum: 1024 }) }, { additionalProperties: false }) },
-          fromHub: convert(false),
-          toHub: convert(true),
-        },
-      ],
-    }),
-  ],
-});
+const { adapter, upstream } = createDisksAdapter(GROUP, 'ops');
 
 let gw: TestGateway;
 let dir: string;
